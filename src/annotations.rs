@@ -1,0 +1,709 @@
+//! Every `dapr.io/*` Pod annotation that Dapr v1.18.3's injector reads: key, type, default and
+//! effect in one table, parsed into one typed struct.
+//!
+//! Parsing follows Dapr's `SidecarConfig.setFromAnnotations`: presence, not emptiness, decides
+//! whether an annotation applies; a value that cannot be parsed is ignored (the default stays)
+//! and reported as a [`Problem`], which the policy turns into an admission warning.
+
+use serde_json::{Map, Value};
+
+/// One annotation value the policy could not use as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            key,
+            message: message.into(),
+        }
+    }
+
+    /// `dapr.io/<name>: <what>`, the form every warning takes.
+    pub fn to_warning(&self) -> String {
+        format!("{}: {}", self.key, self.message)
+    }
+}
+
+/// Longest part of a user value quoted back in a message, so that warnings stay short.
+const QUOTED_VALUE_MAX_CHARS: usize = 40;
+
+/// The value in double quotes, cut to a readable length, with control characters escaped.
+pub fn quote(value: &str) -> String {
+    let mut quoted = String::from("\"");
+    for (count, c) in value.chars().enumerate() {
+        if count >= QUOTED_VALUE_MAX_CHARS {
+            quoted.push('…');
+            break;
+        }
+        quoted.extend(c.escape_debug());
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// Documentation row of the annotation table (README and "did you mean" suggestions).
+#[derive(Debug, Clone, Copy)]
+pub struct AnnotationInfo {
+    pub key: &'static str,
+    pub type_name: &'static str,
+    pub default: &'static str,
+    pub effect: &'static str,
+}
+
+/// Dapr's `kit/strings.IsTruthy`.
+pub fn is_truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes" | "true" | "t" | "on" | "1"
+    )
+}
+
+/// The truthy set without Dapr's leniency for garbage: used where a value must be a boolean.
+pub fn is_truthy_strict(value: &str) -> bool {
+    is_truthy(value)
+}
+
+/// The values that clearly mean false.
+pub fn is_falsy_strict(value: &str) -> bool {
+    !value.trim().is_empty() && is_falsy(value)
+}
+
+fn is_falsy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "n" | "no" | "false" | "f" | "off" | "0"
+    )
+}
+
+/// Readers: one per annotation type. Each takes the raw value (`None` when absent) and the
+/// default, and returns the parsed value.
+mod read {
+    use super::{Problem, is_falsy, is_truthy, quote};
+
+    pub fn bool(raw: Option<&str>, key: &'static str, default: bool, p: &mut Vec<Problem>) -> bool {
+        match raw {
+            None => default,
+            Some(v) => {
+                if !is_truthy(v) && !is_falsy(v) {
+                    p.push(Problem::new(
+                        key,
+                        format!(
+                            "{} is not a boolean; read as false (use \"true\" or \"false\")",
+                            quote(v)
+                        ),
+                    ));
+                }
+                is_truthy(v)
+            }
+        }
+    }
+
+    pub fn opt_bool(
+        raw: Option<&str>,
+        key: &'static str,
+        default: Option<bool>,
+        p: &mut Vec<Problem>,
+    ) -> Option<bool> {
+        raw.map(|v| bool(Some(v), key, false, p)).or(default)
+    }
+
+    pub fn string(
+        raw: Option<&str>,
+        _: &'static str,
+        default: String,
+        _: &mut Vec<Problem>,
+    ) -> String {
+        raw.map_or(default, str::to_owned)
+    }
+
+    pub fn opt_string(
+        raw: Option<&str>,
+        _: &'static str,
+        default: Option<String>,
+        _: &mut Vec<Problem>,
+    ) -> Option<String> {
+        raw.map(str::to_owned).or(default)
+    }
+
+    /// Placement and scheduler addresses: surrounding quotes, then spaces, are stripped.
+    pub fn opt_address(
+        raw: Option<&str>,
+        _: &'static str,
+        default: Option<String>,
+        _: &mut Vec<Problem>,
+    ) -> Option<String> {
+        raw.map(|v| v.trim_matches(|c| c == '"' || c == '\'').trim().to_owned())
+            .or(default)
+    }
+
+    fn integer(v: &str, key: &'static str, p: &mut Vec<Problem>) -> Option<i64> {
+        // Go's strconv.ParseInt(v, 10, 64) accepts the same strings as i64's FromStr.
+        match v.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                p.push(Problem::new(
+                    key,
+                    format!("{} is not an integer; ignored", quote(v)),
+                ));
+                None
+            }
+        }
+    }
+
+    fn ranged(
+        raw: Option<&str>,
+        key: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+        what: &str,
+        p: &mut Vec<Problem>,
+    ) -> Option<i64> {
+        let v = raw?;
+        let n = integer(v, key, p)?;
+        if range.contains(&n) {
+            Some(n)
+        } else {
+            p.push(Problem::new(
+                key,
+                format!(
+                    "{} is not {what} ({} to {}); ignored",
+                    quote(v),
+                    range.start(),
+                    range.end()
+                ),
+            ));
+            None
+        }
+    }
+
+    /// A container port: the API server rejects anything outside 1-65535.
+    pub fn port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+        ranged(raw, key, 1..=65535, "a valid port", p)
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or(default)
+    }
+
+    /// `app-port`: 0 means "no app port".
+    pub fn app_port(
+        raw: Option<&str>,
+        key: &'static str,
+        default: i32,
+        p: &mut Vec<Problem>,
+    ) -> i32 {
+        ranged(raw, key, 0..=65535, "a valid port", p)
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or(default)
+    }
+
+    /// Probe timings: the API server rejects negative values.
+    pub fn seconds(
+        raw: Option<&str>,
+        key: &'static str,
+        default: i32,
+        p: &mut Vec<Problem>,
+    ) -> i32 {
+        ranged(
+            raw,
+            key,
+            0..=i64::from(i32::MAX),
+            "a non-negative 32-bit integer",
+            p,
+        )
+        .and_then(|n| i32::try_from(n).ok())
+        .unwrap_or(default)
+    }
+
+    pub fn int32(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+        ranged(
+            raw,
+            key,
+            i64::from(i32::MIN)..=i64::from(i32::MAX),
+            "a 32-bit integer",
+            p,
+        )
+        .and_then(|n| i32::try_from(n).ok())
+        .unwrap_or(default)
+    }
+
+    pub fn int(raw: Option<&str>, key: &'static str, default: i64, p: &mut Vec<Problem>) -> i64 {
+        raw.and_then(|v| integer(v, key, p)).unwrap_or(default)
+    }
+
+    pub fn opt_int(
+        raw: Option<&str>,
+        key: &'static str,
+        default: Option<i64>,
+        p: &mut Vec<Problem>,
+    ) -> Option<i64> {
+        raw.and_then(|v| integer(v, key, p)).or(default)
+    }
+}
+
+/// Declares the annotation table, the typed struct and its parser from one list, so that a key,
+/// its type and its default can never drift apart.
+macro_rules! annotations {
+    ($( $field:ident : $ty:ty = $key:literal, $reader:ident, $default:expr,
+        type $type_name:literal, default $default_doc:literal, $effect:literal; )*) => {
+        /// Every annotation key, as Dapr spells it.
+        pub mod keys {
+            $( #[allow(non_upper_case_globals)] pub const $field: &str = $key; )*
+        }
+
+        /// The parsed annotations of one Pod.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct DaprAnnotations {
+            $( pub $field: $ty, )*
+        }
+
+        /// Key, type, default and effect of every annotation, in Dapr's order.
+        pub const ANNOTATIONS: &[AnnotationInfo] = &[
+            $( AnnotationInfo { key: $key, type_name: $type_name, default: $default_doc, effect: $effect }, )*
+        ];
+
+        impl DaprAnnotations {
+            /// Parses the Pod's `metadata.annotations`; values that cannot be used go to `problems`.
+            pub fn parse(annotations: &Map<String, Value>, problems: &mut Vec<Problem>) -> Self {
+                DaprAnnotations {
+                    $( $field: read::$reader(string_value(annotations, $key, problems), $key, $default, problems), )*
+                }
+            }
+        }
+    };
+}
+
+/// Annotation values are strings in every object the API server admits; anything else is
+/// reported and treated as absent.
+fn string_value<'a>(
+    annotations: &'a Map<String, Value>,
+    key: &'static str,
+    problems: &mut Vec<Problem>,
+) -> Option<&'a str> {
+    match annotations.get(key)? {
+        Value::String(s) => Some(s.as_str()),
+        other => {
+            problems.push(Problem::new(
+                key,
+                format!(
+                    "value must be a string, got {}; ignored",
+                    json_type_name(other)
+                ),
+            ));
+            None
+        }
+    }
+}
+
+pub fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub const DEFAULT_APP_PROTOCOL: &str = "http";
+pub const DEFAULT_LOG_LEVEL: &str = "info";
+pub const DEFAULT_LISTEN_ADDRESSES: &str = "[::1],127.0.0.1";
+pub const DEFAULT_APP_HEALTH_CHECK_PATH: &str = "/healthz";
+
+annotations! {
+    enabled: Option<String> = "dapr.io/enabled", opt_string, None,
+        type "bool", default "false",
+        "Injects daprd when the value is `true` (any case). Dapr's handler honours nothing else: `yes` and `1` do not inject.";
+    app_port: i32 = "dapr.io/app-port", app_port, 0,
+        type "int32 (port)", default "0",
+        "`--app-port N` when N > 0.";
+    config: String = "dapr.io/config", string, String::new(),
+        type "string", default "\"\"",
+        "`--config X` when non-empty (name of a Configuration resource).";
+    app_protocol: String = "dapr.io/app-protocol", string, DEFAULT_APP_PROTOCOL.to_owned(),
+        type "string", default "http",
+        "`--app-protocol` with the raw value; app env `APP_PROTOCOL` with the normalised value (none for unknown values).";
+    app_ssl: bool = "dapr.io/app-ssl", bool, false,
+        type "bool", default "false",
+        "`--app-ssl`; `APP_PROTOCOL` http becomes https and grpc becomes grpcs. Deprecated by Dapr.";
+    app_id: String = "dapr.io/app-id", string, String::new(),
+        type "string", default "the Pod's name",
+        "`--app-id` and label `dapr.io/app-id`. `<id>-dapr` must be a DNS-1123 label, or the Pod is rejected.";
+    enable_profiling: bool = "dapr.io/enable-profiling", bool, false,
+        type "bool", default "false",
+        "`--enable-profiling`.";
+    log_level: String = "dapr.io/log-level", string, DEFAULT_LOG_LEVEL.to_owned(),
+        type "string", default "info",
+        "`--log-level X`.";
+    api_token_secret: String = "dapr.io/api-token-secret", string, String::new(),
+        type "string", default "\"\"",
+        "daprd env `DAPR_API_TOKEN` from key `token` of this Secret.";
+    app_token_secret: String = "dapr.io/app-token-secret", string, String::new(),
+        type "string", default "\"\"",
+        "daprd env `APP_API_TOKEN` from key `token` of this Secret.";
+    log_as_json: bool = "dapr.io/log-as-json", bool, false,
+        type "bool", default "false",
+        "`--log-as-json`.";
+    app_max_concurrency: Option<i64> = "dapr.io/app-max-concurrency", opt_int, None,
+        type "int (optional)", default "unset",
+        "`--app-max-concurrency N` when present (any integer, including -1).";
+    enable_metrics: bool = "dapr.io/enable-metrics", bool, true,
+        type "bool", default "true",
+        "`--enable-metrics --metrics-port N` when true; label `dapr.io/metrics-enabled`.";
+    metrics_port: i32 = "dapr.io/metrics-port", port, 9090,
+        type "int32 (port)", default "9090",
+        "Container port `dapr-metrics` (always declared) and `--metrics-port`.";
+    enable_debug: bool = "dapr.io/enable-debug", bool, false,
+        type "bool", default "false",
+        "Runs daprd under `/dlv` and declares the port `dapr-debug`.";
+    debug_port: i32 = "dapr.io/debug-port", port, 40000,
+        type "int32 (port)", default "40000",
+        "`--listen :N` for dlv and the port `dapr-debug` (debug mode only).";
+    env: String = "dapr.io/env", string, String::new(),
+        type "string", default "\"\"",
+        "daprd env vars `K=V,K2=V2` (a comma splits only before `IDENT=`), plus `DAPR_ENV_KEYS`.";
+    env_from_secret: String = "dapr.io/env-from-secret", string, String::new(),
+        type "string", default "\"\"",
+        "daprd env vars from Secrets: `K=secret` or `K=secret:key`, plus `DAPR_ENV_KEYS`.";
+    grpc_port: i32 = "dapr.io/grpc-port", port, 50001,
+        type "int32 (port)", default "50001",
+        "Port `dapr-grpc`, `--dapr-grpc-port`, app env `DAPR_GRPC_PORT`.";
+    internal_grpc_port: i32 = "dapr.io/internal-grpc-port", port, 50002,
+        type "int32 (port)", default "50002",
+        "Port `dapr-internal`, `--dapr-internal-grpc-port`.";
+    sidecar_cpu_request: Option<String> = "dapr.io/sidecar-cpu-request", opt_string, None,
+        type "quantity", default "unset",
+        "`resources.requests.cpu`. One invalid resource annotation drops all four.";
+    sidecar_cpu_limit: Option<String> = "dapr.io/sidecar-cpu-limit", opt_string, None,
+        type "quantity", default "unset",
+        "`resources.limits.cpu`. One invalid resource annotation drops all four.";
+    sidecar_memory_request: Option<String> = "dapr.io/sidecar-memory-request", opt_string, None,
+        type "quantity", default "unset",
+        "`resources.requests.memory`. One invalid resource annotation drops all four.";
+    sidecar_memory_limit: Option<String> = "dapr.io/sidecar-memory-limit", opt_string, None,
+        type "quantity", default "unset",
+        "`resources.limits.memory`. One invalid resource annotation drops all four.";
+    sidecar_listen_addresses: String = "dapr.io/sidecar-listen-addresses", string, DEFAULT_LISTEN_ADDRESSES.to_owned(),
+        type "string", default "[::1],127.0.0.1",
+        "`--dapr-listen-addresses X`.";
+    liveness_probe_delay_seconds: i32 = "dapr.io/sidecar-liveness-probe-delay-seconds", seconds, 180,
+        type "int32 (>= 0)", default "180",
+        "`livenessProbe.initialDelaySeconds`.";
+    liveness_probe_timeout_seconds: i32 = "dapr.io/sidecar-liveness-probe-timeout-seconds", seconds, 3,
+        type "int32 (>= 0)", default "3",
+        "`livenessProbe.timeoutSeconds`.";
+    liveness_probe_period_seconds: i32 = "dapr.io/sidecar-liveness-probe-period-seconds", seconds, 10,
+        type "int32 (>= 0)", default "10",
+        "`livenessProbe.periodSeconds`.";
+    liveness_probe_threshold: i32 = "dapr.io/sidecar-liveness-probe-threshold", seconds, 5,
+        type "int32 (>= 0)", default "5",
+        "`livenessProbe.failureThreshold`.";
+    readiness_probe_delay_seconds: i32 = "dapr.io/sidecar-readiness-probe-delay-seconds", seconds, 1,
+        type "int32 (>= 0)", default "1",
+        "`readinessProbe.initialDelaySeconds`.";
+    readiness_probe_timeout_seconds: i32 = "dapr.io/sidecar-readiness-probe-timeout-seconds", seconds, 1,
+        type "int32 (>= 0)", default "1",
+        "`readinessProbe.timeoutSeconds`.";
+    readiness_probe_period_seconds: i32 = "dapr.io/sidecar-readiness-probe-period-seconds", seconds, 1,
+        type "int32 (>= 0)", default "1",
+        "`readinessProbe.periodSeconds`.";
+    readiness_probe_threshold: i32 = "dapr.io/sidecar-readiness-probe-threshold", seconds, 5,
+        type "int32 (>= 0)", default "5",
+        "`readinessProbe.failureThreshold`.";
+    sidecar_image: Option<String> = "dapr.io/sidecar-image", opt_string, None,
+        type "string", default "setting `sidecarImage`",
+        "daprd `image`; overrides the setting.";
+    sidecar_seccomp_profile_type: String = "dapr.io/sidecar-seccomp-profile-type", string, String::new(),
+        type "string", default "\"\"",
+        "`securityContext.seccompProfile.type` when non-empty.";
+    http_max_request_size: Option<i64> = "dapr.io/http-max-request-size", opt_int, None,
+        type "int (optional)", default "unset",
+        "`--dapr-http-max-request-size N` (MB, legacy).";
+    max_body_size: String = "dapr.io/max-body-size", string, String::new(),
+        type "string", default "\"\"",
+        "`--max-body-size X` when non-empty.";
+    http_read_buffer_size: Option<i64> = "dapr.io/http-read-buffer-size", opt_int, None,
+        type "int (optional)", default "unset",
+        "`--dapr-http-read-buffer-size N` (KB, legacy).";
+    read_buffer_size: String = "dapr.io/read-buffer-size", string, String::new(),
+        type "string", default "\"\"",
+        "`--read-buffer-size X` when non-empty.";
+    graceful_shutdown_seconds: i64 = "dapr.io/graceful-shutdown-seconds", int, -1,
+        type "int", default "-1",
+        "`--dapr-graceful-shutdown-seconds N`, always passed (-1: daprd's own default).";
+    block_shutdown_duration: Option<String> = "dapr.io/block-shutdown-duration", opt_string, None,
+        type "string (optional)", default "unset",
+        "`--dapr-block-shutdown-duration X` when present.";
+    enable_api_logging: Option<bool> = "dapr.io/enable-api-logging", opt_bool, None,
+        type "bool (optional)", default "unset",
+        "`--enable-api-logging=true|false` when present (`\"\"` gives false).";
+    unix_domain_socket_path: String = "dapr.io/unix-domain-socket-path", string, String::new(),
+        type "string", default "\"\"",
+        "Memory emptyDir `dapr-unix-domain-socket`, mounted in daprd at `/var/run/dapr-sockets` and in app containers at this path; `--unix-domain-socket`.";
+    volume_mounts: String = "dapr.io/volume-mounts", string, String::new(),
+        type "string", default "\"\"",
+        "Read-only daprd mounts `vol:path,vol2:path2` of existing Pod volumes.";
+    volume_mounts_rw: String = "dapr.io/volume-mounts-rw", string, String::new(),
+        type "string", default "\"\"",
+        "Read-write daprd mounts `vol:path,vol2:path2` of existing Pod volumes.";
+    disable_builtin_k8s_secret_store: bool = "dapr.io/disable-builtin-k8s-secret-store", bool, false,
+        type "bool", default "false",
+        "`--disable-builtin-k8s-secret-store`.";
+    enable_app_health_check: bool = "dapr.io/enable-app-health-check", bool, false,
+        type "bool", default "false",
+        "`--enable-app-health-check` with path, interval, timeout and threshold flags.";
+    app_health_check_path: String = "dapr.io/app-health-check-path", string, DEFAULT_APP_HEALTH_CHECK_PATH.to_owned(),
+        type "string", default "/healthz",
+        "`--app-health-check-path` (health checks only).";
+    app_health_probe_interval: i32 = "dapr.io/app-health-probe-interval", int32, 5,
+        type "int32", default "5",
+        "`--app-health-probe-interval` in seconds (health checks only).";
+    app_health_probe_timeout: i32 = "dapr.io/app-health-probe-timeout", int32, 500,
+        type "int32", default "500",
+        "`--app-health-probe-timeout` in milliseconds (health checks only).";
+    app_health_threshold: i32 = "dapr.io/app-health-threshold", int32, 3,
+        type "int32", default "3",
+        "`--app-health-threshold` (health checks only).";
+    app_binding_options_timeout: Option<String> = "dapr.io/app-binding-options-timeout", opt_string, None,
+        type "string (optional)", default "unset",
+        "`--app-binding-options-timeout X` when present.";
+    placement_host_address: Option<String> = "dapr.io/placement-host-address", opt_address, None,
+        type "string (quotes and spaces stripped)", default "computed from the settings",
+        "`--placement-host-address X`; an empty value disables placement.";
+    actors_disseminate_timeout: Option<String> = "dapr.io/actors-disseminate-timeout", opt_string, None,
+        type "string (optional)", default "unset",
+        "`--actors-disseminate-timeout X` when present.";
+    scheduler_host_address: Option<String> = "dapr.io/scheduler-host-address", opt_address, None,
+        type "string (quotes and spaces stripped)", default "computed from the settings",
+        "`--scheduler-host-address X`; an empty value passes an empty address, which disables the scheduler.";
+    pluggable_components: String = "dapr.io/pluggable-components", string, String::new(),
+        type "string", default "\"\"",
+        "Comma list of existing container names that are pluggable components.";
+    pluggable_components_sockets_folder: String = "dapr.io/pluggable-components-sockets-folder", string, String::new(),
+        type "string", default "setting `componentSocketsFolder`",
+        "Mount path of the shared components socket volume.";
+    component_container: String = "dapr.io/component-container", string, String::new(),
+        type "JSON container", default "\"\"",
+        "Read from Component resources, not from the Pod: the container to inject for that component.";
+    inject_pluggable_components: bool = "dapr.io/inject-pluggable-components", bool, false,
+        type "bool", default "false",
+        "Lists the namespace's Components and injects their `dapr.io/component-container` containers.";
+    app_channel_address: String = "dapr.io/app-channel-address", string, String::new(),
+        type "string", default "\"\"",
+        "`--app-channel-address X` when non-empty.";
+    sentry_request_jwt_audiences: String = "dapr.io/sentry-request-jwt-audiences", string, String::new(),
+        type "string", default "\"\"",
+        "`--sentry-request-jwt-audiences X` when non-empty.";
+    sidecar_svc_annotations: String = "dapr.io/sidecar-svc-annotations", string, String::new(),
+        type "string", default "\"\"",
+        "Not used by the injector: Dapr's operator copies it onto the `<app-id>-dapr` Service.";
+    disable_init_endpoints: Option<String> = "dapr.io/disable-init-endpoints", opt_string, None,
+        type "string (optional)", default "unset",
+        "`--disable-init-endpoints X` when present.";
+    enable_native_sidecar: Option<bool> = "dapr.io/enable-native-sidecar", opt_bool, None,
+        type "bool", default "setting `nativeSidecar`",
+        "daprd goes last in `initContainers` with `restartPolicy: Always`; overrides the setting both ways.";
+}
+
+/// The annotation prefix every Dapr key shares.
+pub const PREFIX: &str = "dapr.io/";
+
+/// Annotations in `annotations.go` that the injector does not read from the Pod.
+pub const NOT_READ_FROM_POD: &[&str] = &[keys::component_container, keys::sidecar_svc_annotations];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(annotations: Value) -> (DaprAnnotations, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let map = annotations.as_object().cloned().unwrap_or_default();
+        (DaprAnnotations::parse(&map, &mut problems), problems)
+    }
+
+    #[test]
+    fn the_table_lists_the_64_keys_of_dapr_1_18_3_once_each() {
+        assert_eq!(ANNOTATIONS.len(), 64);
+        let mut keys: Vec<&str> = ANNOTATIONS.iter().map(|a| a.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), 64);
+        assert!(keys.iter().all(|k| k.starts_with(PREFIX)));
+    }
+
+    #[test]
+    fn absent_annotations_take_dapr_defaults() {
+        let (a, problems) = parse(json!({}));
+        assert!(problems.is_empty());
+        assert_eq!(a.app_protocol, "http");
+        assert_eq!(a.log_level, "info");
+        assert!(a.enable_metrics);
+        assert_eq!(a.metrics_port, 9090);
+        assert_eq!(a.grpc_port, 50001);
+        assert_eq!(a.internal_grpc_port, 50002);
+        assert_eq!(a.graceful_shutdown_seconds, -1);
+        assert_eq!(
+            (
+                a.liveness_probe_delay_seconds,
+                a.liveness_probe_timeout_seconds,
+                a.liveness_probe_period_seconds,
+                a.liveness_probe_threshold
+            ),
+            (180, 3, 10, 5)
+        );
+        assert_eq!(
+            (
+                a.readiness_probe_delay_seconds,
+                a.readiness_probe_timeout_seconds,
+                a.readiness_probe_period_seconds,
+                a.readiness_probe_threshold
+            ),
+            (1, 1, 1, 5)
+        );
+        assert_eq!(a.sidecar_listen_addresses, "[::1],127.0.0.1");
+        assert_eq!(a.app_max_concurrency, None);
+        assert_eq!(a.enable_api_logging, None);
+    }
+
+    #[test]
+    fn a_present_but_empty_string_annotation_applies_as_empty() {
+        let (a, _) = parse(
+            json!({"dapr.io/log-level": "", "dapr.io/app-protocol": "", "dapr.io/sidecar-image": ""}),
+        );
+        assert_eq!(a.log_level, "");
+        assert_eq!(a.app_protocol, "");
+        assert_eq!(a.sidecar_image.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn booleans_follow_dapr_is_truthy() {
+        for v in ["y", "yes", "true", "t", "on", "1", " TRUE ", "Yes"] {
+            let (a, _) = parse(json!({"dapr.io/log-as-json": v}));
+            assert!(a.log_as_json, "{v} should be true");
+        }
+        for v in ["", "false", "no", "0", "off"] {
+            let (a, problems) = parse(json!({"dapr.io/enable-metrics": v}));
+            assert!(!a.enable_metrics, "{v} should be false");
+            assert!(problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_unrecognised_boolean_reads_as_false_with_a_warning() {
+        let (a, problems) = parse(json!({"dapr.io/enable-metrics": "ture"}));
+        assert!(!a.enable_metrics);
+        assert_eq!(
+            problems[0].to_warning(),
+            "dapr.io/enable-metrics: \"ture\" is not a boolean; read as false (use \"true\" or \"false\")"
+        );
+    }
+
+    #[test]
+    fn an_invalid_integer_is_ignored_with_a_warning_naming_annotation_and_value() {
+        let (a, problems) = parse(
+            json!({"dapr.io/app-port": "zorro", "dapr.io/graceful-shutdown-seconds": "invalid", "dapr.io/http-max-request-size": "batman"}),
+        );
+        assert_eq!(a.app_port, 0);
+        assert_eq!(a.graceful_shutdown_seconds, -1);
+        assert_eq!(a.http_max_request_size, None);
+        let warnings: Vec<String> = problems.iter().map(Problem::to_warning).collect();
+        assert_eq!(
+            warnings,
+            vec![
+                "dapr.io/app-port: \"zorro\" is not an integer; ignored",
+                "dapr.io/http-max-request-size: \"batman\" is not an integer; ignored",
+                "dapr.io/graceful-shutdown-seconds: \"invalid\" is not an integer; ignored",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_port_outside_1_to_65535_is_ignored_with_a_warning() {
+        let (a, problems) =
+            parse(json!({"dapr.io/metrics-port": "-5", "dapr.io/grpc-port": "70000"}));
+        assert_eq!((a.metrics_port, a.grpc_port), (9090, 50001));
+        assert_eq!(
+            problems.iter().map(Problem::to_warning).collect::<Vec<_>>(),
+            vec![
+                "dapr.io/metrics-port: \"-5\" is not a valid port (1 to 65535); ignored",
+                "dapr.io/grpc-port: \"70000\" is not a valid port (1 to 65535); ignored",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_negative_probe_timing_is_ignored_with_a_warning() {
+        let (a, problems) = parse(json!({"dapr.io/sidecar-liveness-probe-delay-seconds": "-1"}));
+        assert_eq!(a.liveness_probe_delay_seconds, 180);
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn nullable_integers_accept_any_integer_including_minus_one() {
+        let (a, problems) = parse(
+            json!({"dapr.io/app-max-concurrency": "-1", "dapr.io/graceful-shutdown-seconds": "+7"}),
+        );
+        assert_eq!(a.app_max_concurrency, Some(-1));
+        assert_eq!(a.graceful_shutdown_seconds, 7);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn integers_with_spaces_are_invalid_as_in_go() {
+        let (a, problems) = parse(json!({"dapr.io/app-port": " 8080"}));
+        assert_eq!(a.app_port, 0);
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn placement_and_scheduler_addresses_lose_quotes_then_spaces() {
+        let (a, _) = parse(
+            json!({"dapr.io/placement-host-address": "\" p:1 \"", "dapr.io/scheduler-host-address": "''"}),
+        );
+        assert_eq!(a.placement_host_address.as_deref(), Some("p:1"));
+        assert_eq!(a.scheduler_host_address.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn enable_api_logging_is_a_tri_state() {
+        assert_eq!(parse(json!({})).0.enable_api_logging, None);
+        assert_eq!(
+            parse(json!({"dapr.io/enable-api-logging": ""}))
+                .0
+                .enable_api_logging,
+            Some(false)
+        );
+        assert_eq!(
+            parse(json!({"dapr.io/enable-api-logging": "0"}))
+                .0
+                .enable_api_logging,
+            Some(false)
+        );
+        assert_eq!(
+            parse(json!({"dapr.io/enable-api-logging": "true"}))
+                .0
+                .enable_api_logging,
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn a_non_string_annotation_value_is_ignored_with_a_warning() {
+        let (a, problems) = parse(json!({"dapr.io/app-port": 8080}));
+        assert_eq!(a.app_port, 0);
+        assert_eq!(
+            problems[0].to_warning(),
+            "dapr.io/app-port: value must be a string, got a number; ignored"
+        );
+    }
+
+    #[test]
+    fn quoted_values_are_cut_and_escaped() {
+        assert_eq!(quote("a\nb"), "\"a\\nb\"");
+        let long = "x".repeat(1000);
+        assert_eq!(quote(&long).chars().count(), 43);
+    }
+}

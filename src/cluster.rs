@@ -1,0 +1,258 @@
+//! The only place that talks to the cluster: the Kubewarden host capabilities, behind a trait
+//! so that native tests answer the lookups themselves. Interpreting the answers is pure and
+//! lives here too, next to the requests it belongs to.
+
+use kubewarden_policy_sdk::host_capabilities::kubernetes::{
+    GetResourceRequest, ListResourcesByNamespaceRequest,
+};
+use serde_json::Value;
+
+use crate::annotations::{is_falsy_strict, is_truthy_strict};
+
+pub const DAPR_API_VERSION: &str = "dapr.io/v1alpha1";
+pub const CONFIGURATION_KIND: &str = "Configuration";
+pub const DAPR_SYSTEM_CONFIGURATION: &str = "daprsystem";
+pub const CONFIG_MAP_API_VERSION: &str = "v1";
+pub const CONFIG_MAP_KIND: &str = "ConfigMap";
+pub const TRUST_BUNDLE_NAME: &str = "dapr-trust-bundle";
+pub const TRUST_ANCHORS_KEY: &str = "ca.crt";
+pub const COMPONENT_KIND: &str = "Component";
+/// What a Component list keeps: pluggable-component injection reads nothing else.
+pub const COMPONENT_FIELD_MASKS: &[&str] = &["metadata.annotations", "metadata.name", "scopes"];
+
+/// Reads cluster state. Every method is one host call.
+pub trait Cluster {
+    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String>;
+    fn list_resources_by_namespace(
+        &self,
+        request: &ListResourcesByNamespaceRequest,
+    ) -> Result<Vec<Value>, String>;
+}
+
+/// The PolicyServer's host capabilities.
+pub struct HostCluster;
+
+impl Cluster for HostCluster {
+    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
+        kubewarden_policy_sdk::host_capabilities::kubernetes::get_resource::<Value>(request)
+            .map_err(|e| e.to_string())
+    }
+
+    fn list_resources_by_namespace(
+        &self,
+        request: &ListResourcesByNamespaceRequest,
+    ) -> Result<Vec<Value>, String> {
+        // The SDK's typed helper needs a k8s-openapi type; Component has none, so the call is
+        // made with the SDK's own request type and the list read as JSON.
+        let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+        let raw = kubewarden_policy_sdk::wapc_guest::host_call(
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            &payload,
+        )
+        .map_err(|e| {
+            format!("error invoking host capability kubernetes.list_resources_by_namespace: {e}")
+        })?;
+        let list: Value = serde_json::from_slice(&raw)
+            .map_err(|e| format!("the Component list is not JSON: {e}"))?;
+        match list.get("items") {
+            Some(Value::Array(items)) => Ok(items.clone()),
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(_) => Err("the Component list has no items list".to_owned()),
+        }
+    }
+}
+
+/// A cluster that cannot be reached (the `dapr-inject` command line).
+pub struct Offline;
+
+impl Cluster for Offline {
+    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
+        Err(format!(
+            "no cluster to read {} {} from (offline)",
+            request.kind, request.name
+        ))
+    }
+
+    fn list_resources_by_namespace(
+        &self,
+        request: &ListResourcesByNamespaceRequest,
+    ) -> Result<Vec<Value>, String> {
+        Err(format!(
+            "no cluster to list {} resources from (offline)",
+            request.kind
+        ))
+    }
+}
+
+pub fn configuration_request(control_plane_namespace: &str) -> GetResourceRequest {
+    GetResourceRequest {
+        api_version: DAPR_API_VERSION.to_owned(),
+        kind: CONFIGURATION_KIND.to_owned(),
+        name: DAPR_SYSTEM_CONFIGURATION.to_owned(),
+        namespace: Some(control_plane_namespace.to_owned()),
+        disable_cache: false,
+        field_masks: None,
+    }
+}
+
+pub fn trust_bundle_request(control_plane_namespace: &str) -> GetResourceRequest {
+    GetResourceRequest {
+        api_version: CONFIG_MAP_API_VERSION.to_owned(),
+        kind: CONFIG_MAP_KIND.to_owned(),
+        name: TRUST_BUNDLE_NAME.to_owned(),
+        namespace: Some(control_plane_namespace.to_owned()),
+        disable_cache: false,
+        field_masks: None,
+    }
+}
+
+pub fn components_request(namespace: &str) -> ListResourcesByNamespaceRequest {
+    ListResourcesByNamespaceRequest {
+        api_version: DAPR_API_VERSION.to_owned(),
+        kind: COMPONENT_KIND.to_owned(),
+        namespace: namespace.to_owned(),
+        label_selector: None,
+        field_selector: None,
+        field_masks: Some(
+            COMPONENT_FIELD_MASKS
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect(),
+        ),
+    }
+}
+
+/// `spec.mtls.enabled` of Configuration `daprsystem`, defaulting to true as Dapr does, plus a
+/// note for the log when the answer could not be used. A string is accepted: the seed shows
+/// `enabled: "false"` breaking Dapr's own parser.
+pub fn mtls_enabled(lookup: Result<Value, String>) -> (bool, Option<String>) {
+    let configuration = match lookup {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                true,
+                Some(format!(
+                    "Configuration {DAPR_SYSTEM_CONFIGURATION} not read, mTLS on: {e}"
+                )),
+            );
+        }
+    };
+    match configuration.pointer("/spec/mtls") {
+        None | Some(Value::Null) => return (true, None),
+        Some(Value::Object(_)) => {}
+        Some(_) => {
+            return (
+                true,
+                Some(format!(
+                    "Configuration {DAPR_SYSTEM_CONFIGURATION}: spec.mtls is not an object, mTLS on"
+                )),
+            );
+        }
+    }
+    match configuration.pointer("/spec/mtls/enabled") {
+        None | Some(Value::Null) => (true, None),
+        Some(Value::Bool(b)) => (*b, None),
+        Some(Value::String(s)) if is_truthy_strict(s) => (true, None),
+        Some(Value::String(s)) if is_falsy_strict(s) => (false, None),
+        Some(other) => (
+            true,
+            Some(format!(
+                "Configuration {DAPR_SYSTEM_CONFIGURATION}: spec.mtls.enabled {other} is not a boolean, mTLS on"
+            )),
+        ),
+    }
+}
+
+/// The PEM in `ca.crt` of ConfigMap `dapr-trust-bundle`, or why the Pod cannot be injected.
+/// Messages never contain the ConfigMap's data.
+pub fn trust_anchors(
+    lookup: Result<Value, String>,
+    control_plane_namespace: &str,
+) -> Result<String, String> {
+    let where_ = format!("ConfigMap {TRUST_BUNDLE_NAME} in namespace {control_plane_namespace}");
+    let fix = "install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting";
+    let config_map = lookup
+        .map_err(|e| format!("cannot read the Dapr trust anchors from {where_}: {e}; {fix}"))?;
+    match config_map.pointer("/data/ca.crt") {
+        Some(Value::String(pem)) if !pem.trim().is_empty() => Ok(pem.clone()),
+        _ => Err(format!(
+            "cannot read the Dapr trust anchors: {where_} has no {TRUST_ANCHORS_KEY} key; {fix}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mtls_defaults_to_on_when_the_configuration_is_missing_or_silent() {
+        assert!(mtls_enabled(Err("not found".to_owned())).0);
+        assert_eq!(mtls_enabled(Ok(json!({"spec": {}}))), (true, None));
+        assert_eq!(
+            mtls_enabled(Ok(json!({"spec": {"mtls": {}}}))),
+            (true, None)
+        );
+    }
+
+    #[test]
+    fn mtls_enabled_may_be_a_boolean_or_a_string() {
+        assert!(!mtls_enabled(Ok(json!({"spec": {"mtls": {"enabled": false}}}))).0);
+        assert!(!mtls_enabled(Ok(json!({"spec": {"mtls": {"enabled": "false"}}}))).0);
+        assert!(!mtls_enabled(Ok(json!({"spec": {"mtls": {"enabled": " False "}}}))).0);
+        assert!(mtls_enabled(Ok(json!({"spec": {"mtls": {"enabled": "true"}}}))).0);
+    }
+
+    #[test]
+    fn an_unusable_mtls_value_keeps_mtls_on_and_says_why() {
+        let (on, note) = mtls_enabled(Ok(json!({"spec": {"mtls": "off"}})));
+        assert!(on);
+        assert_eq!(
+            note.unwrap(),
+            "Configuration daprsystem: spec.mtls is not an object, mTLS on"
+        );
+        let (on, note) = mtls_enabled(Ok(json!({"spec": {"mtls": {"enabled": "maybe"}}})));
+        assert!(on);
+        assert!(note.unwrap().contains("\"maybe\" is not a boolean"));
+    }
+
+    #[test]
+    fn trust_anchors_come_from_ca_crt() {
+        assert_eq!(
+            trust_anchors(Ok(json!({"data": {"ca.crt": "PEM"}})), "dapr-system").unwrap(),
+            "PEM"
+        );
+    }
+
+    #[test]
+    fn a_trust_bundle_without_ca_crt_is_an_error_that_says_how_to_fix_it() {
+        let err = trust_anchors(Ok(json!({"data": {"issuer.key": "SECRET"}})), "dapr-system")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "cannot read the Dapr trust anchors: ConfigMap dapr-trust-bundle in namespace dapr-system has no ca.crt key; install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting"
+        );
+        assert!(!err.contains("SECRET"));
+    }
+
+    #[test]
+    fn a_failed_trust_bundle_lookup_names_the_host_error() {
+        let err = trust_anchors(Err("forbidden".to_owned()), "dapr-system").unwrap_err();
+        assert!(err.starts_with("cannot read the Dapr trust anchors from ConfigMap dapr-trust-bundle in namespace dapr-system: forbidden;"));
+    }
+
+    #[test]
+    fn lookups_are_made_with_the_cache_and_without_field_masks() {
+        assert_eq!(
+            serde_json::to_value(configuration_request("dapr-system")).unwrap(),
+            json!({"api_version": "dapr.io/v1alpha1", "kind": "Configuration", "name": "daprsystem", "namespace": "dapr-system", "disable_cache": false, "field_masks": null})
+        );
+        assert_eq!(
+            serde_json::to_value(trust_bundle_request("dapr-system")).unwrap(),
+            json!({"api_version": "v1", "kind": "ConfigMap", "name": "dapr-trust-bundle", "namespace": "dapr-system", "disable_cache": false, "field_masks": null})
+        );
+    }
+}

@@ -1,0 +1,433 @@
+//! The injection itself: (Pod JSON, settings, cluster) → (mutated Pod, warnings) or a
+//! rejection. Cluster state is read through [`Cluster`] only when a Pod will be injected, in
+//! the order the replay files record: Configuration, ConfigMap, then Components.
+
+use serde_json::Value;
+
+use crate::annotations::{DaprAnnotations, Problem, keys};
+use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
+use crate::cluster::{self, Cluster};
+use crate::components;
+use crate::names::validate_app_id;
+use crate::patcher::{
+    self, Additions, ComponentAdditions, LABEL_APP_ID, LABEL_METRICS_ENABLED,
+    LABEL_SIDECAR_INJECTED,
+};
+use crate::pod::PodView;
+use crate::settings::Settings;
+use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, SIDECAR_HTTP_PORT, SidecarInputs, plain_env};
+use crate::volumes;
+
+pub const POD_KIND: &str = "Pod";
+pub const CREATE: &str = "CREATE";
+pub const APP_ENV_HTTP_PORT: &str = "DAPR_HTTP_PORT";
+pub const APP_ENV_GRPC_PORT: &str = "DAPR_GRPC_PORT";
+pub const APP_ENV_APP_PROTOCOL: &str = "APP_PROTOCOL";
+pub const AUDIT_APP_ID: &str = "dapr.io/app-id";
+pub const AUDIT_SIDECAR_IMAGE: &str = "dapr.io/sidecar-image";
+
+/// The parts of an AdmissionRequest the policy reads.
+#[derive(Debug, Clone, Default)]
+pub struct Admission<'a> {
+    pub kind: &'a str,
+    pub operation: &'a str,
+    pub namespace: &'a str,
+    pub username: &'a str,
+    pub groups: Vec<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Allowed as it is.
+    Accept,
+    /// Allowed with the daprd sidecar.
+    Mutate(Value),
+    /// Rejected, with the reason shown to the user.
+    Reject(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub decision: Decision,
+    /// Admission warnings, shown by `kubectl`.
+    pub warnings: Vec<String>,
+    pub audit_annotations: Vec<(String, String)>,
+    /// Notes for the operator's log (never secrets).
+    pub log_notes: Vec<String>,
+}
+
+impl Outcome {
+    fn accept(warnings: Vec<String>) -> Self {
+        Outcome {
+            decision: Decision::Accept,
+            warnings,
+            audit_annotations: Vec::new(),
+            log_notes: Vec::new(),
+        }
+    }
+}
+
+/// A successful injection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injected {
+    pub pod: Value,
+    pub app_id: String,
+    pub image: String,
+    pub warnings: Vec<String>,
+    pub log_notes: Vec<String>,
+}
+
+/// Why a Pod was left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    NotEnabled,
+    AlreadyInjected,
+}
+
+/// Dapr's handler pre-filter: only `true`, in any case, untrimmed.
+pub fn is_enabled(pod: &Value) -> bool {
+    pod.pointer("/metadata/annotations")
+        .and_then(|a| a.get(keys::enabled))
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Evaluates one admission request.
+pub fn evaluate(
+    admission: &Admission<'_>,
+    object: Value,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Outcome {
+    if admission.kind != POD_KIND || admission.operation != CREATE {
+        return Outcome::accept(Vec::new());
+    }
+    if object.is_null() {
+        return Outcome::accept(vec![
+            "the request carries no Pod; nothing to inject".to_owned(),
+        ]);
+    }
+    if !is_enabled(&object) {
+        return Outcome::accept(Vec::new());
+    }
+    let view = match PodView::from_json(&object) {
+        Ok(view) => view,
+        Err(e) => return reject(format!("cannot inject the Dapr sidecar: {e}"), Vec::new()),
+    };
+    if view.has_container_named(SIDECAR_CONTAINER_NAME) {
+        return Outcome::accept(Vec::new());
+    }
+    match ServiceAccountMatcher::with_built_ins(&settings.allowed_service_accounts) {
+        Ok(matcher) => {
+            if let Some(reason) =
+                unauthorized_reason(&matcher, admission.username, &admission.groups)
+            {
+                return Outcome::accept(vec![reason]);
+            }
+        }
+        Err(e) => {
+            return reject(
+                format!("invalid policy settings: allowedServiceAccounts: {e}"),
+                Vec::new(),
+            );
+        }
+    }
+    match inject_viewed(object, &view, admission.namespace, settings, cluster) {
+        Ok(injected) => Outcome {
+            decision: Decision::Mutate(injected.pod),
+            warnings: injected.warnings,
+            audit_annotations: vec![
+                (AUDIT_APP_ID.to_owned(), injected.app_id),
+                (AUDIT_SIDECAR_IMAGE.to_owned(), injected.image),
+            ],
+            log_notes: injected.log_notes,
+        },
+        Err((message, warnings)) => reject(message, warnings),
+    }
+}
+
+fn reject(message: String, warnings: Vec<String>) -> Outcome {
+    Outcome {
+        decision: Decision::Reject(message),
+        warnings,
+        audit_annotations: Vec::new(),
+        log_notes: Vec::new(),
+    }
+}
+
+/// Injects into a Pod (or a pod template shaped like one) with no admission context: the
+/// command line's entry point.
+pub fn inject_pod(
+    pod: Value,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Result<Injected, Skip>, String> {
+    if !is_enabled(&pod) {
+        return Ok(Err(Skip::NotEnabled));
+    }
+    let view = PodView::from_json(&pod)?;
+    if view.has_container_named(SIDECAR_CONTAINER_NAME) {
+        return Ok(Err(Skip::AlreadyInjected));
+    }
+    inject_viewed(pod, &view, namespace, settings, cluster)
+        .map(Ok)
+        .map_err(|(message, _)| message)
+}
+
+fn warnings_of(problems: &[Problem]) -> Vec<String> {
+    problems.iter().map(Problem::to_warning).collect()
+}
+
+fn inject_viewed(
+    mut pod: Value,
+    view: &PodView,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Injected, (String, Vec<String>)> {
+    let mut problems = Vec::new();
+    let annotations = DaprAnnotations::parse(&view.annotations, &mut problems);
+    let app_id = if annotations.app_id.is_empty() {
+        view.name.clone()
+    } else {
+        annotations.app_id.clone()
+    };
+    validate_app_id(&app_id).map_err(|e| (e, warnings_of(&problems)))?;
+
+    let mut log_notes = Vec::new();
+    let cp_ns = &settings.control_plane_namespace;
+    let mtls_enabled = match settings.mtls_enabled {
+        Some(enabled) => enabled,
+        None => {
+            let (enabled, note) =
+                cluster::mtls_enabled(cluster.get_resource(&cluster::configuration_request(cp_ns)));
+            log_notes.extend(note);
+            enabled
+        }
+    };
+    let trust_anchors = match &settings.trust_anchors {
+        Some(pem) => pem.clone(),
+        None => cluster::trust_anchors(
+            cluster.get_resource(&cluster::trust_bundle_request(cp_ns)),
+            cp_ns,
+        )
+        .map_err(|e| (e, warnings_of(&problems)))?,
+    };
+    let injected_components = if annotations.inject_pluggable_components {
+        let list = cluster
+            .list_resources_by_namespace(&cluster::components_request(namespace))
+            .map_err(|e| {
+                (
+                    format!("cannot list the Dapr Components of namespace {namespace} for {}: {e}; let the PolicyServer list components.dapr.io (examples/rbac.yaml) or remove the annotation", keys::inject_pluggable_components),
+                    warnings_of(&problems),
+                )
+            })?;
+        components::injectable(&app_id, &list, &mut problems)
+    } else {
+        Vec::new()
+    };
+
+    let declared_names: Vec<&str> = if annotations.pluggable_components.is_empty() {
+        Vec::new()
+    } else {
+        annotations.pluggable_components.split(',').collect()
+    };
+    let (declared, app_containers): (Vec<usize>, Vec<usize>) = (0..view.containers.len())
+        .partition(|&i| {
+            view.containers
+                .get(i)
+                .is_some_and(|c| declared_names.contains(&c.name.as_str()))
+        });
+
+    let mut volumes = Vec::new();
+    let mut daprd_mounts = volumes::user_mounts(&annotations, view, &mut problems);
+    let mut app_mounts = Vec::new();
+    if !annotations.unix_domain_socket_path.is_empty() {
+        volumes.push(volumes::uds_volume());
+        daprd_mounts.push(volumes::uds_daprd_mount());
+        app_mounts.push(volumes::mount(
+            volumes::UDS_VOLUME_NAME,
+            &annotations.unix_domain_socket_path,
+            false,
+        ));
+    }
+    if settings.token_volume {
+        volumes.push(volumes::token_volume(&settings.sentry_spiffe_id()));
+        daprd_mounts.push(volumes::token_mount());
+    }
+
+    let components = component_additions(
+        &annotations,
+        settings,
+        view,
+        declared,
+        injected_components,
+        &mut problems,
+    );
+    let native_sidecar = annotations
+        .enable_native_sidecar
+        .unwrap_or(settings.native_sidecar);
+    let set_command = view.tolerations.iter().any(|t| {
+        settings
+            .ignore_entrypoint_tolerations
+            .iter()
+            .any(|ignored| ignored.equals_pod_toleration(t))
+    });
+    let inputs = SidecarInputs {
+        annotations: &annotations,
+        settings,
+        namespace,
+        app_id: &app_id,
+        mtls_enabled,
+        trust_anchors: &trust_anchors,
+        native_sidecar,
+        set_command,
+        volume_mounts: daprd_mounts,
+        components_socket_mount: components.as_ref().map(|(mount, _)| mount.clone()),
+    };
+    let container = sidecar::build(&inputs, &mut problems);
+    let image = container.image.clone().unwrap_or_default();
+
+    let mut app_env = vec![
+        plain_env(APP_ENV_HTTP_PORT, &SIDECAR_HTTP_PORT.to_string()),
+        plain_env(APP_ENV_GRPC_PORT, &annotations.grpc_port.to_string()),
+    ];
+    let protocol = sidecar::app_protocol_env_value(&annotations);
+    if protocol.is_empty() {
+        problems.push(Problem::new(
+            keys::app_protocol,
+            format!("{} is not a protocol Dapr knows (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set", crate::annotations::quote(&annotations.app_protocol)),
+        ));
+    } else {
+        app_env.push(plain_env(APP_ENV_APP_PROTOCOL, protocol));
+    }
+
+    let additions = Additions {
+        volumes: volumes.iter().map(to_json).collect(),
+        sidecar: to_json(&container),
+        native_sidecar,
+        labels: vec![
+            (LABEL_SIDECAR_INJECTED, "true".to_owned()),
+            (LABEL_APP_ID, app_id.clone()),
+            (
+                LABEL_METRICS_ENABLED,
+                annotations.enable_metrics.to_string(),
+            ),
+        ],
+        app_containers,
+        app_env: app_env.iter().map(to_json).collect(),
+        app_mounts: app_mounts.iter().map(to_json).collect(),
+        components: components.map(|(_, c)| c),
+    };
+    patcher::apply(&mut pod, additions).map_err(|e| {
+        (
+            format!("cannot inject the Dapr sidecar: {e}"),
+            warnings_of(&problems),
+        )
+    })?;
+    Ok(Injected {
+        pod,
+        app_id,
+        image,
+        warnings: warnings_of(&problems),
+        log_notes,
+    })
+}
+
+/// The shared socket volume and what declared and injected component containers receive.
+fn component_additions(
+    annotations: &DaprAnnotations,
+    settings: &Settings,
+    view: &PodView,
+    declared: Vec<usize>,
+    injected: Vec<Value>,
+    problems: &mut Vec<Problem>,
+) -> Option<(k8s_openapi::api::core::v1::VolumeMount, ComponentAdditions)> {
+    if declared.is_empty() && injected.is_empty() {
+        return None;
+    }
+    let folder = components::sockets_folder(
+        &annotations.pluggable_components_sockets_folder,
+        &settings.component_sockets_folder,
+    );
+    let mount = volumes::mount(volumes::COMPONENTS_VOLUME_NAME, folder, false);
+    let mount_json = to_json(&mount);
+    let env = to_json(&plain_env(sidecar::env::COMPONENT_SOCKETS_FOLDER, folder));
+    let mut known_volumes: Vec<String> = view.volume_names.clone();
+    known_volumes.push(volumes::COMPONENTS_VOLUME_NAME.to_owned());
+    let mut taken_names: Vec<String> = view.containers.iter().map(|c| c.name.clone()).collect();
+    taken_names.extend(view.init_container_names.iter().cloned());
+    taken_names.push(SIDECAR_CONTAINER_NAME.to_owned());
+    let mut injected_volumes = Vec::new();
+    let mut containers = Vec::new();
+    for mut container in injected {
+        let name = container
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if taken_names.contains(&name) {
+            problems.push(Problem::new(
+                keys::inject_pluggable_components,
+                format!(
+                    "component container {} clashes with a container of the Pod; skipped",
+                    crate::annotations::quote(&name)
+                ),
+            ));
+            continue;
+        }
+        taken_names.push(name);
+        let Some(object) = container.as_object_mut() else {
+            continue;
+        };
+        let mounts: Vec<String> = object
+            .get("volumeMounts")
+            .and_then(Value::as_array)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|m| m.get("name").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for volume in mounts {
+            if !known_volumes.contains(&volume) {
+                injected_volumes.push(to_json(&volumes::empty_dir_volume(&volume, None)));
+                known_volumes.push(volume);
+            }
+        }
+        append_to_list(object, "env", env.clone());
+        append_to_list(object, "volumeMounts", mount_json.clone());
+        containers.push(container);
+    }
+    Some((
+        mount,
+        ComponentAdditions {
+            shared_volume: to_json(&volumes::empty_dir_volume(
+                volumes::COMPONENTS_VOLUME_NAME,
+                None,
+            )),
+            shared_mount: mount_json,
+            env,
+            declared,
+            injected: containers,
+            injected_volumes,
+        },
+    ))
+}
+
+fn append_to_list(object: &mut serde_json::Map<String, Value>, key: &str, item: Value) {
+    match object.get_mut(key) {
+        Some(Value::Array(items)) => items.push(item),
+        _ => {
+            object.insert(key.to_owned(), Value::Array(vec![item]));
+        }
+    }
+}
+
+/// k8s-openapi objects as JSON. Their serialisers cannot fail, so an error (never seen) yields
+/// `null` rather than a panic.
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}

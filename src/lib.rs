@@ -1,0 +1,139 @@
+//! Kubewarden policy that injects Dapr's `daprd` sidecar, as Dapr v1.18.3's injector does.
+//!
+//! This file is the waPC shell: it registers the guest functions and translates between the
+//! AdmissionRequest and [`inject::evaluate`], the pure core.
+
+extern crate kubewarden_policy_sdk as kubewarden;
+
+pub mod annotations;
+pub mod authz;
+pub mod cluster;
+pub mod components;
+pub mod env_vars;
+pub mod inject;
+pub mod names;
+pub mod patcher;
+pub mod pod;
+pub mod quantity;
+pub mod settings;
+pub mod sidecar;
+pub mod volumes;
+
+use std::collections::HashMap;
+
+use guest::prelude::*;
+use kubewarden::request::ValidationRequest;
+use kubewarden::response::ValidationResponse;
+use kubewarden::settings::SettingsValidationResponse;
+use kubewarden::{logging, protocol_version_guest, wapc_guest as guest};
+use slog::{Logger, info, o, warn};
+
+use crate::cluster::HostCluster;
+use crate::inject::{Admission, Decision};
+use crate::settings::Settings;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wapc_init() {
+    register_function("validate", validate);
+    register_function("validate_settings", validate_settings);
+    register_function("protocol_version", protocol_version_guest);
+}
+
+fn logger(namespace: &str, generate_name: &str) -> Logger {
+    Logger::root(
+        logging::KubewardenDrain::new(),
+        o!("policy" => "dapr-sidecar-injector", "namespace" => namespace.to_owned(), "generateName" => generate_name.to_owned()),
+    )
+}
+
+/// Settings errors, including unknown keys and wrong types, come back as `valid: false` with a
+/// message instead of a host error, so the PolicyServer reports what to fix.
+pub fn validate_settings(payload: &[u8]) -> CallResult {
+    let response = match serde_json::from_slice::<Settings>(payload) {
+        Ok(settings) => match settings.validate() {
+            Ok(()) => SettingsValidationResponse {
+                valid: true,
+                message: None,
+            },
+            Err(message) => SettingsValidationResponse {
+                valid: false,
+                message: Some(message),
+            },
+        },
+        Err(e) => SettingsValidationResponse {
+            valid: false,
+            message: Some(format!("invalid settings: {e}")),
+        },
+    };
+    Ok(serde_json::to_vec(&response)?)
+}
+
+pub fn validate(payload: &[u8]) -> CallResult {
+    let mut request = ValidationRequest::<Settings>::new(payload)?;
+    let object = std::mem::take(&mut request.request.object);
+    let groups: Vec<&str> = request
+        .request
+        .user_info
+        .groups
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let admission = Admission {
+        kind: &request.request.kind.kind,
+        operation: &request.request.operation,
+        namespace: &request.request.namespace,
+        username: &request.request.user_info.username,
+        groups,
+    };
+    let generate_name = object
+        .pointer("/metadata/generateName")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let outcome = inject::evaluate(&admission, object, &request.settings, &HostCluster);
+
+    let log = logger(admission.namespace, &generate_name);
+    for note in &outcome.log_notes {
+        warn!(log, "{}", note);
+    }
+    let warnings = (!outcome.warnings.is_empty()).then_some(outcome.warnings);
+    let audit_annotations = (!outcome.audit_annotations.is_empty()).then(|| {
+        outcome
+            .audit_annotations
+            .into_iter()
+            .collect::<HashMap<_, _>>()
+    });
+    let response = match outcome.decision {
+        Decision::Accept => ValidationResponse {
+            accepted: true,
+            message: None,
+            code: None,
+            mutated_object: None,
+            audit_annotations,
+            warnings,
+        },
+        Decision::Mutate(pod) => {
+            info!(log, "daprd sidecar injected");
+            ValidationResponse {
+                accepted: true,
+                message: None,
+                code: None,
+                mutated_object: Some(pod),
+                audit_annotations,
+                warnings,
+            }
+        }
+        Decision::Reject(message) => {
+            info!(log, "pod rejected"; "reason" => &message);
+            ValidationResponse {
+                accepted: false,
+                message: Some(message),
+                code: None,
+                mutated_object: None,
+                audit_annotations,
+                warnings,
+            }
+        }
+    };
+    Ok(serde_json::to_vec(&response)?)
+}

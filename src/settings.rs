@@ -1,0 +1,413 @@
+//! Policy settings: Dapr's injector environment (section 6.1 of the specification) as camelCase
+//! keys, with the chart's defaults, validated once so a bad value never crash-loops a PolicyServer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::authz::ServiceAccountMatcher;
+use crate::names;
+
+pub const DEFAULT_SIDECAR_IMAGE: &str = "ghcr.io/dapr/daprd:1.18.3";
+pub const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "dapr-system";
+pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
+pub const DEFAULT_TRUST_DOMAIN: &str = "cluster.local";
+pub const PLACEMENT_SERVICE_NAME: &str = "placement";
+pub const DEFAULT_ACTORS_SERVICE_ADDRESS: &str = "dapr-placement-server:50005";
+/// Dapr skips parsing the reminders address for this name (and then builds `default:.<ns>.svc.<cd>:0`).
+pub const DEFAULT_REMINDERS_SERVICE_NAME: &str = "default";
+
+pub const PULL_POLICIES: &[&str] = &["Always", "Never", "IfNotPresent"];
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    pub sidecar_image: String,
+    pub sidecar_image_pull_policy: String,
+    pub control_plane_namespace: String,
+    pub cluster_domain: String,
+    pub control_plane_trust_domain: String,
+    /// `None`: read `spec.mtls.enabled` of Configuration `daprsystem`.
+    pub mtls_enabled: Option<bool>,
+    /// `None`: read `ca.crt` of ConfigMap `dapr-trust-bundle`.
+    pub trust_anchors: Option<String>,
+    pub token_volume: bool,
+    pub actors_enabled: bool,
+    pub actors_service_name: String,
+    pub actors_service_address: String,
+    pub reminders_service_name: String,
+    pub reminders_service_address: String,
+    pub scheduler_enabled: bool,
+    pub run_as_non_root: bool,
+    pub read_only_root_filesystem: bool,
+    pub run_as_user: Option<i64>,
+    pub run_as_group: Option<i64>,
+    pub drop_all_capabilities: bool,
+    pub enable_k8s_downward_apis: bool,
+    pub allowed_service_accounts: Vec<String>,
+    pub native_sidecar: bool,
+    /// A Pod tolerating one of these exactly gets `command: ["/daprd"]` (virtual kubelets that
+    /// ignore the image's ENTRYPOINT).
+    pub ignore_entrypoint_tolerations: Vec<Toleration>,
+    pub component_sockets_folder: String,
+}
+
+/// A toleration as Dapr compares it: Go `==` on every field, where `tolerationSeconds` is a
+/// pointer, so a toleration that sets it never equals another.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Toleration {
+    pub key: String,
+    pub operator: String,
+    pub value: String,
+    pub effect: String,
+    pub toleration_seconds: Option<i64>,
+}
+
+impl Toleration {
+    /// Dapr's `utils.Contains(podTolerations, t)` for one pod toleration given as JSON.
+    pub fn equals_pod_toleration(&self, pod: &serde_json::Value) -> bool {
+        let field = |name: &str| {
+            pod.get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+        };
+        let pod_seconds = pod.get("tolerationSeconds").is_some_and(|v| !v.is_null());
+        self.toleration_seconds.is_none()
+            && !pod_seconds
+            && self.key == field("key")
+            && self.operator == field("operator")
+            && self.value == field("value")
+            && self.effect == field("effect")
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            sidecar_image: DEFAULT_SIDECAR_IMAGE.to_owned(),
+            sidecar_image_pull_policy: "IfNotPresent".to_owned(),
+            control_plane_namespace: DEFAULT_CONTROL_PLANE_NAMESPACE.to_owned(),
+            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_owned(),
+            control_plane_trust_domain: DEFAULT_TRUST_DOMAIN.to_owned(),
+            mtls_enabled: None,
+            trust_anchors: None,
+            token_volume: true,
+            actors_enabled: true,
+            actors_service_name: PLACEMENT_SERVICE_NAME.to_owned(),
+            actors_service_address: DEFAULT_ACTORS_SERVICE_ADDRESS.to_owned(),
+            reminders_service_name: String::new(),
+            reminders_service_address: String::new(),
+            scheduler_enabled: true,
+            run_as_non_root: true,
+            read_only_root_filesystem: true,
+            run_as_user: None,
+            run_as_group: None,
+            drop_all_capabilities: false,
+            enable_k8s_downward_apis: false,
+            allowed_service_accounts: Vec::new(),
+            native_sidecar: false,
+            ignore_entrypoint_tolerations: Vec::new(),
+            component_sockets_folder: crate::volumes::COMPONENTS_DEFAULT_FOLDER.to_owned(),
+        }
+    }
+}
+
+/// A control-plane service as Dapr's `patcher.NewService` parses `<name>:<port>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    pub port: u32,
+}
+
+impl Service {
+    pub fn new(name: &str, port: u32) -> Self {
+        Service {
+            name: name.to_owned(),
+            port,
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Service, String> {
+        let (name, port) = value
+            .split_once(':')
+            .filter(|(name, port)| !name.is_empty() && !port.is_empty())
+            .ok_or_else(|| format!("\"{value}\" is not in the form '<name>:<port>'"))?;
+        let port = port
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=65535).contains(p))
+            .ok_or_else(|| format!("\"{value}\" has an invalid port; use '<name>:<port>' with a port from 1 to 65535"))?;
+        Ok(Service::new(name, port))
+    }
+
+    /// `<service>.<namespace>.svc.<clusterDomain>:<port>`.
+    pub fn address(&self, namespace: &str, cluster_domain: &str) -> String {
+        format!(
+            "{}.{namespace}.svc.{cluster_domain}:{}",
+            self.name, self.port
+        )
+    }
+}
+
+impl Settings {
+    /// The actors service: `(name, service)`, as Dapr's `Config.parse` resolves it.
+    pub fn actors_service(&self) -> Result<(String, Service), String> {
+        if self.actors_service_name.is_empty() {
+            return Ok((
+                PLACEMENT_SERVICE_NAME.to_owned(),
+                Service::new("dapr-placement-server", 50005),
+            ));
+        }
+        let service = Service::parse(&self.actors_service_address)
+            .map_err(|e| format!("actorsServiceAddress: {e}"))?;
+        Ok((self.actors_service_name.clone(), service))
+    }
+
+    /// The reminders service, when one is configured.
+    pub fn reminders_service(&self) -> Result<Option<(String, Service)>, String> {
+        match self.reminders_service_name.as_str() {
+            "" => Ok(None),
+            // Dapr's quirk: this name skips parsing and keeps an empty service.
+            DEFAULT_REMINDERS_SERVICE_NAME => Ok(Some((
+                self.reminders_service_name.clone(),
+                Service::new("", 0),
+            ))),
+            name => {
+                let service = Service::parse(&self.reminders_service_address)
+                    .map_err(|e| format!("remindersServiceAddress: {e}"))?;
+                Ok(Some((name.to_owned(), service)))
+            }
+        }
+    }
+
+    /// `spiffe://<trustDomain>/ns/<controlPlaneNamespace>/dapr-sentry`: the token audience.
+    pub fn sentry_spiffe_id(&self) -> String {
+        format!(
+            "spiffe://{}/ns/{}/dapr-sentry",
+            self.control_plane_trust_domain, self.control_plane_namespace
+        )
+    }
+
+    /// The first problem found, with the setting's name, its value, and what to do.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.sidecar_image.trim().is_empty() {
+            return Err("sidecarImage must not be empty; set it to the daprd image, e.g. ghcr.io/dapr/daprd:1.18.3".to_owned());
+        }
+        if !PULL_POLICIES.contains(&self.sidecar_image_pull_policy.as_str()) {
+            return Err(format!(
+                "sidecarImagePullPolicy \"{}\" is invalid; use one of {}",
+                self.sidecar_image_pull_policy,
+                PULL_POLICIES.join(", ")
+            ));
+        }
+        if let Err(e) = names::dns1123_label(&self.control_plane_namespace) {
+            return Err(format!(
+                "controlPlaneNamespace \"{}\" is not a namespace name: {e}",
+                self.control_plane_namespace
+            ));
+        }
+        if let Err(e) = names::dns1123_subdomain(&self.cluster_domain) {
+            return Err(format!(
+                "clusterDomain \"{}\" is not a DNS domain: {e}",
+                self.cluster_domain
+            ));
+        }
+        if let Err(e) = names::dns1123_subdomain(&self.control_plane_trust_domain) {
+            return Err(format!(
+                "controlPlaneTrustDomain \"{}\" is not a trust domain: {e}",
+                self.control_plane_trust_domain
+            ));
+        }
+        if let Some(anchors) = &self.trust_anchors {
+            if !anchors.contains("-----BEGIN CERTIFICATE-----") {
+                // The value itself is never echoed: it may be a key pasted by mistake.
+                return Err("trustAnchors must be a PEM bundle with at least one \"-----BEGIN CERTIFICATE-----\" block; remove the setting to read ConfigMap dapr-trust-bundle instead".to_owned());
+            }
+        }
+        self.actors_service()?;
+        self.reminders_service()?;
+        for (name, value) in [
+            ("runAsUser", self.run_as_user),
+            ("runAsGroup", self.run_as_group),
+        ] {
+            if let Some(id) = value {
+                if !(0..=i64::from(i32::MAX)).contains(&id) {
+                    return Err(format!(
+                        "{name} {id} is invalid; use an id from 0 to {}",
+                        i32::MAX
+                    ));
+                }
+            }
+        }
+        if !self.component_sockets_folder.starts_with('/') {
+            return Err(format!(
+                "componentSocketsFolder \"{}\" must be an absolute path, e.g. /tmp/dapr-components-sockets",
+                self.component_sockets_folder
+            ));
+        }
+        ServiceAccountMatcher::new(&self.allowed_service_accounts)
+            .map_err(|e| format!("allowedServiceAccounts: {e}"))?;
+        Ok(())
+    }
+}
+
+impl kubewarden_policy_sdk::settings::Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        Settings::validate(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settings(value: serde_json::Value) -> Result<Settings, String> {
+        let s: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        s.validate().map(|()| s)
+    }
+
+    #[test]
+    fn empty_settings_are_the_chart_defaults() {
+        let s = settings(json!({})).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.sidecar_image, "ghcr.io/dapr/daprd:1.18.3");
+        assert_eq!(s.sidecar_image_pull_policy, "IfNotPresent");
+        assert_eq!(
+            s.sentry_spiffe_id(),
+            "spiffe://cluster.local/ns/dapr-system/dapr-sentry"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        let err = settings(json!({"sidecarImag": "x"})).unwrap_err();
+        assert!(err.starts_with("unknown field `sidecarImag`"), "{err}");
+    }
+
+    #[test]
+    fn a_pull_policy_outside_the_three_is_rejected() {
+        assert_eq!(
+            settings(json!({"sidecarImagePullPolicy": "Sometimes"})).unwrap_err(),
+            "sidecarImagePullPolicy \"Sometimes\" is invalid; use one of Always, Never, IfNotPresent"
+        );
+    }
+
+    #[test]
+    fn an_empty_sidecar_image_is_rejected() {
+        assert!(
+            settings(json!({"sidecarImage": " "}))
+                .unwrap_err()
+                .starts_with("sidecarImage must not be empty")
+        );
+    }
+
+    #[test]
+    fn a_control_plane_namespace_must_be_a_namespace_name() {
+        let err = settings(json!({"controlPlaneNamespace": "Dapr_System"})).unwrap_err();
+        assert!(
+            err.starts_with("controlPlaneNamespace \"Dapr_System\" is not a namespace name"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_cluster_and_trust_domains_must_be_dns_names() {
+        assert!(settings(json!({"clusterDomain": ""})).is_err());
+        assert!(settings(json!({"controlPlaneTrustDomain": "a b"})).is_err());
+        assert!(settings(json!({"clusterDomain": "corp.example"})).is_ok());
+    }
+
+    #[test]
+    fn trust_anchors_must_be_pem_and_are_never_echoed() {
+        let err = settings(json!({"trustAnchors": "s3cr3t-key-material"})).unwrap_err();
+        assert!(err.starts_with("trustAnchors must be a PEM bundle"));
+        assert!(!err.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn an_actors_service_address_must_be_name_colon_port() {
+        let err = settings(json!({"actorsServiceName": "actors", "actorsServiceAddress": "svc"}))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "actorsServiceAddress: \"svc\" is not in the form '<name>:<port>'"
+        );
+        let err = settings(json!({"actorsServiceAddress": "svc:0"})).unwrap_err();
+        assert!(err.starts_with("actorsServiceAddress: \"svc:0\" has an invalid port"));
+    }
+
+    #[test]
+    fn an_empty_actors_service_name_means_the_built_in_placement() {
+        let s =
+            settings(json!({"actorsServiceName": "", "actorsServiceAddress": "ignored"})).unwrap();
+        assert_eq!(
+            s.actors_service().unwrap(),
+            (
+                "placement".to_owned(),
+                Service::new("dapr-placement-server", 50005)
+            )
+        );
+    }
+
+    #[test]
+    fn the_reminders_service_named_default_keeps_dapr_quirk() {
+        let s = settings(json!({"remindersServiceName": "default"})).unwrap();
+        let (name, svc) = s.reminders_service().unwrap().unwrap();
+        assert_eq!(
+            format!("{name}:{}", svc.address("dapr-system", "cluster.local")),
+            "default:.dapr-system.svc.cluster.local:0"
+        );
+    }
+
+    #[test]
+    fn run_as_ids_must_not_be_negative() {
+        assert_eq!(
+            settings(json!({"runAsUser": -1})).unwrap_err(),
+            "runAsUser -1 is invalid; use an id from 0 to 2147483647"
+        );
+        assert!(settings(json!({"runAsGroup": 1000})).is_ok());
+    }
+
+    #[test]
+    fn a_malformed_service_account_glob_is_rejected() {
+        let err = settings(json!({"allowedServiceAccounts": ["argo:[abc"]})).unwrap_err();
+        assert_eq!(
+            err,
+            "allowedServiceAccounts: invalid service account pattern \"[abc\" in \"argo:[abc\": syntax error in pattern"
+        );
+        let err = settings(json!({"allowedServiceAccounts": ["no-colon"]})).unwrap_err();
+        assert_eq!(
+            err,
+            "allowedServiceAccounts: invalid pattern \"no-colon\": it must contain exactly one ':' between namespace and service account"
+        );
+    }
+
+    #[test]
+    fn entrypoint_tolerations_compare_like_go_structs() {
+        let s = settings(json!({"ignoreEntrypointTolerations": [{"key": "azure.com/aci", "effect": "NoSchedule"}]})).unwrap();
+        let t = &s.ignore_entrypoint_tolerations[0];
+        assert!(t.equals_pod_toleration(&json!({"key": "azure.com/aci", "effect": "NoSchedule"})));
+        assert!(!t.equals_pod_toleration(
+            &json!({"key": "azure.com/aci", "effect": "NoSchedule", "operator": "Exists"})
+        ));
+        assert!(!t.equals_pod_toleration(
+            &json!({"key": "azure.com/aci", "effect": "NoSchedule", "tolerationSeconds": 5})
+        ));
+        assert!(settings(json!({"ignoreEntrypointTolerations": [{"keys": "x"}]})).is_err());
+    }
+
+    #[test]
+    fn the_component_sockets_folder_must_be_absolute() {
+        assert!(
+            settings(json!({"componentSocketsFolder": "tmp"}))
+                .unwrap_err()
+                .contains("must be an absolute path")
+        );
+    }
+
+    #[test]
+    fn a_wrongly_typed_setting_names_the_type_expected() {
+        let err = settings(json!({"tokenVolume": "yes"})).unwrap_err();
+        assert!(err.contains("expected a boolean"), "{err}");
+    }
+}
