@@ -109,9 +109,13 @@ pub fn unauthorized_reason<G: AsRef<str>>(
     ))
 }
 
+/// A glob that Go's `path.Match` reports as `ErrBadPattern`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPattern;
+
 /// Go's `path.Match`. Hand-written: the glob crates differ from Go on `[^…]`, escapes and
 /// malformed patterns, and Dapr's semantics must hold exactly.
-pub fn glob_match(pattern: &str, name: &str) -> Result<bool, ()> {
+pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let matched = match_from(&p, &n)?;
@@ -122,126 +126,100 @@ pub fn glob_match(pattern: &str, name: &str) -> Result<bool, ()> {
     Ok(matched)
 }
 
-fn validate_pattern(p: &[char]) -> Result<(), ()> {
-    let mut i = 0;
-    while let Some(&c) = p.get(i) {
-        match c {
-            '\\' => {
-                p.get(i + 1).ok_or(())?;
-                i += 2;
-            }
-            '[' => {
-                let (_, next) = match_class(p, i + 1, 'a')?;
-                i = next;
-            }
-            _ => i += 1,
-        }
+fn validate_pattern(mut p: &[char]) -> Result<(), BadPattern> {
+    while let Some((&c, rest)) = p.split_first() {
+        p = match c {
+            '\\' => rest.split_first().ok_or(BadPattern)?.1,
+            '[' => parse_class(rest)?.2,
+            _ => rest,
+        };
     }
     Ok(())
 }
 
-fn match_from(p: &[char], n: &[char]) -> Result<bool, ()> {
-    match p.first() {
-        None => Ok(n.is_empty()),
-        Some('*') => {
-            let rest = p.get(1..).unwrap_or_default();
-            // `*` matches any run of non-'/' characters, shortest first.
-            for skip in 0..=n.len() {
-                if skip > 0 && n.get(skip - 1) == Some(&'/') {
-                    break;
-                }
-                if match_from(rest, n.get(skip..).unwrap_or_default())? {
-                    return Ok(true);
-                }
-            }
-            validate_pattern(rest)?;
-            Ok(false)
+/// Go's `getEsc`: one class character, possibly escaped; something must follow it.
+fn class_char(p: &[char]) -> Result<(char, &[char]), BadPattern> {
+    let p = match p.split_first() {
+        None | Some(('-' | ']', _)) => return Err(BadPattern),
+        Some(('\\', rest)) => rest,
+        Some(_) => p,
+    };
+    let (&c, rest) = p.split_first().ok_or(BadPattern)?;
+    if rest.is_empty() {
+        return Err(BadPattern);
+    }
+    Ok((c, rest))
+}
+
+/// A parsed `[...]`: its ranges, whether it is negated, and the pattern after `]`.
+type Class<'a> = (Vec<(char, char)>, bool, &'a [char]);
+
+fn parse_class(p: &[char]) -> Result<Class<'_>, BadPattern> {
+    let (negated, mut p) = match p.split_first() {
+        Some(('^', rest)) => (true, rest),
+        _ => (false, p),
+    };
+    let mut ranges = Vec::new();
+    loop {
+        if let Some((']', rest)) = p.split_first()
+            && !ranges.is_empty()
+        {
+            return Ok((ranges, negated, rest));
         }
-        Some('?') => match n.first() {
-            Some(&c) if c != '/' => match_from(
-                p.get(1..).unwrap_or_default(),
-                n.get(1..).unwrap_or_default(),
-            ),
-            _ => validate_pattern(p.get(1..).unwrap_or_default()).map(|()| false),
-        },
-        Some('[') => {
-            let Some(&c) = n.first() else {
-                validate_pattern(p)?;
-                return Ok(false);
-            };
-            let (ok, next) = match_class(p, 1, c)?;
-            if ok && c != '/' {
-                match_from(
-                    p.get(next..).unwrap_or_default(),
-                    n.get(1..).unwrap_or_default(),
-                )
-            } else {
-                validate_pattern(p.get(next..).unwrap_or_default()).map(|()| false)
-            }
-        }
-        Some('\\') => {
-            let &lit = p.get(1).ok_or(())?;
-            if n.first() == Some(&lit) {
-                match_from(
-                    p.get(2..).unwrap_or_default(),
-                    n.get(1..).unwrap_or_default(),
-                )
-            } else {
-                validate_pattern(p.get(2..).unwrap_or_default()).map(|()| false)
-            }
-        }
-        Some(&lit) => {
-            if n.first() == Some(&lit) {
-                match_from(
-                    p.get(1..).unwrap_or_default(),
-                    n.get(1..).unwrap_or_default(),
-                )
-            } else {
-                validate_pattern(p.get(1..).unwrap_or_default()).map(|()| false)
-            }
-        }
+        let (lo, rest) = class_char(p)?;
+        let (hi, rest) = match rest.split_first() {
+            Some(('-', after)) => class_char(after)?,
+            _ => (lo, rest),
+        };
+        ranges.push((lo, hi));
+        p = rest;
     }
 }
 
-/// Matches `c` against the class starting after `[` at `start`; returns (matched, index after `]`).
-fn match_class(p: &[char], start: usize, c: char) -> Result<(bool, usize), ()> {
-    let mut i = start;
-    let negated = p.get(i) == Some(&'^');
-    if negated {
-        i += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    loop {
-        let lo = match p.get(i) {
-            None => return Err(()),
-            Some(']') if !first => return Ok((matched != negated, i + 1)),
-            Some('-') | Some(']') if first && p.get(i) == Some(&'-') => return Err(()),
-            Some('\\') => {
-                i += 1;
-                *p.get(i).ok_or(())?
-            }
-            Some(&ch) => ch,
-        };
-        first = false;
-        i += 1;
-        let hi = if p.get(i) == Some(&'-') {
-            i += 1;
-            let hi = match p.get(i) {
-                None | Some(']') | Some('-') => return Err(()),
-                Some('\\') => {
-                    i += 1;
-                    *p.get(i).ok_or(())?
+fn match_from(p: &[char], n: &[char]) -> Result<bool, BadPattern> {
+    let Some((&first, rest)) = p.split_first() else {
+        return Ok(n.is_empty());
+    };
+    let no_match = |rest: &[char]| validate_pattern(rest).map(|()| false);
+    match first {
+        '*' => {
+            // `*` matches any run of non-'/' characters, shortest first.
+            let mut tail = n;
+            loop {
+                if match_from(rest, tail)? {
+                    return Ok(true);
                 }
-                Some(&ch) => ch,
+                match tail.split_first() {
+                    Some((&c, t)) if c != '/' => tail = t,
+                    _ => return no_match(rest),
+                }
+            }
+        }
+        '?' => match n.split_first() {
+            Some((&c, n_rest)) if c != '/' => match_from(rest, n_rest),
+            _ => no_match(rest),
+        },
+        '[' => {
+            let (ranges, negated, after) = parse_class(rest)?;
+            match n.split_first() {
+                Some((&c, n_rest))
+                    if c != '/' && ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != negated =>
+                {
+                    match_from(after, n_rest)
+                }
+                _ => no_match(after),
+            }
+        }
+        _ => {
+            let (literal, after) = if first == '\\' {
+                rest.split_first().map(|(&c, r)| (c, r)).ok_or(BadPattern)?
+            } else {
+                (first, rest)
             };
-            i += 1;
-            hi
-        } else {
-            lo
-        };
-        if lo <= c && c <= hi {
-            matched = true;
+            match n.split_first() {
+                Some((&c, n_rest)) if c == literal => match_from(after, n_rest),
+                _ => no_match(after),
+            }
         }
     }
 }
@@ -252,7 +230,7 @@ mod tests {
 
     #[test]
     fn go_path_match_semantics_hold() {
-        let cases: &[(&str, &str, Result<bool, ()>)] = &[
+        let cases: &[(&str, &str, Result<bool, BadPattern>)] = &[
             ("abc", "abc", Ok(true)),
             ("*", "abc", Ok(true)),
             ("*c", "abc", Ok(true)),
@@ -269,13 +247,13 @@ mod tests {
             ("[a-z]x", "Qx", Ok(false)),
             ("a\\*b", "a*b", Ok(true)),
             ("a\\*b", "ab", Ok(false)),
-            ("[", "a", Err(())),
-            ("[^", "a", Err(())),
-            ("[-]", "-", Err(())),
-            ("[x-]", "x", Err(())),
-            ("a[", "x", Err(())),
-            ("*x[", "abc", Err(())),
-            ("\\", "a", Err(())),
+            ("[", "a", Err(BadPattern)),
+            ("[^", "a", Err(BadPattern)),
+            ("[-]", "-", Err(BadPattern)),
+            ("[x-]", "x", Err(BadPattern)),
+            ("a[", "x", Err(BadPattern)),
+            ("*x[", "abc", Err(BadPattern)),
+            ("\\", "a", Err(BadPattern)),
             ("", "", Ok(true)),
             ("", "a", Ok(false)),
         ];

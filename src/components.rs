@@ -57,10 +57,9 @@ pub fn injectable(app_id: &str, components: &[Value], problems: &mut Vec<Problem
             .and_then(Value::as_str)
             .unwrap_or_default()
             .is_empty()
+            && let Some(object) = container.as_object_mut()
         {
-            if let Some(object) = container.as_object_mut() {
-                object.insert("name".to_owned(), Value::String(name.to_owned()));
-            }
+            object.insert("name".to_owned(), Value::String(name.to_owned()));
         }
         containers.push(container);
     }

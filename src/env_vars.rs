@@ -22,26 +22,16 @@ fn is_regex_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
 }
 
-/// True when the comma at `comma` is followed by `\s*[a-zA-Z_][a-zA-Z0-9_]*=`.
-fn splits_at(bytes: &[u8], comma: usize) -> bool {
-    let mut i = comma + 1;
-    while bytes.get(i).is_some_and(|&b| is_regex_space(b)) {
-        i += 1;
-    }
-    if !bytes
-        .get(i)
+/// True when what follows a comma is `\s*[a-zA-Z_][a-zA-Z0-9_]*=`.
+fn splits_at(after_comma: &[u8]) -> bool {
+    let mut rest = after_comma.iter().skip_while(|&&b| is_regex_space(b));
+    if !rest
+        .next()
         .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
     {
         return false;
     }
-    i += 1;
-    while bytes
-        .get(i)
-        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        i += 1;
-    }
-    bytes.get(i) == Some(&b'=')
+    rest.find(|&&b| !(b.is_ascii_alphanumeric() || b == b'_')) == Some(&b'=')
 }
 
 /// The entries of the annotation, as Dapr cuts them.
@@ -50,9 +40,14 @@ pub fn split_entries(value: &str) -> Vec<&str> {
     let mut entries = Vec::new();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if b == b',' && splits_at(bytes, i) {
+        let after = bytes
+            .get(i..)
+            .unwrap_or_default()
+            .get(1..)
+            .unwrap_or_default();
+        if b == b',' && splits_at(after) {
             entries.push(value.get(start..i).unwrap_or_default());
-            start = i + 1;
+            start = i.saturating_add(1);
         }
     }
     entries.push(value.get(start..).unwrap_or_default());

@@ -428,6 +428,10 @@ fn append_to_list(object: &mut serde_json::Map<String, Value>, key: &str, item: 
 
 /// k8s-openapi objects as JSON. Their serialisers cannot fail, so an error (never seen) yields
 /// `null` rather than a panic.
+#[cfg(test)]
+#[path = "inject_tests.rs"]
+mod tests;
+
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }

@@ -3,6 +3,17 @@
 //! This file is the waPC shell: it registers the guest functions and translates between the
 //! AdmissionRequest and [`inject::evaluate`], the pure core.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 extern crate kubewarden_policy_sdk as kubewarden;
 
 pub mod annotations;
@@ -28,7 +39,7 @@ use kubewarden::settings::SettingsValidationResponse;
 use kubewarden::{logging, protocol_version_guest, wapc_guest as guest};
 use slog::{Logger, info, o, warn};
 
-use crate::cluster::HostCluster;
+use crate::cluster::{Cluster, HostCluster};
 use crate::inject::{Admission, Decision};
 use crate::settings::Settings;
 
@@ -69,6 +80,11 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
 }
 
 pub fn validate(payload: &[u8]) -> CallResult {
+    validate_with(payload, &HostCluster)
+}
+
+/// `validate` with the cluster given: native tests pass one that answers from replay files.
+pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     let mut request = ValidationRequest::<Settings>::new(payload)?;
     let object = std::mem::take(&mut request.request.object);
     let groups: Vec<&str> = request
@@ -90,7 +106,7 @@ pub fn validate(payload: &[u8]) -> CallResult {
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_owned();
-    let outcome = inject::evaluate(&admission, object, &request.settings, &HostCluster);
+    let outcome = inject::evaluate(&admission, object, &request.settings, cluster);
 
     let log = logger(admission.namespace, &generate_name);
     for note in &outcome.log_notes {

@@ -217,11 +217,11 @@ impl Settings {
                 self.control_plane_trust_domain
             ));
         }
-        if let Some(anchors) = &self.trust_anchors {
-            if !anchors.contains("-----BEGIN CERTIFICATE-----") {
-                // The value itself is never echoed: it may be a key pasted by mistake.
-                return Err("trustAnchors must be a PEM bundle with at least one \"-----BEGIN CERTIFICATE-----\" block; remove the setting to read ConfigMap dapr-trust-bundle instead".to_owned());
-            }
+        if let Some(anchors) = &self.trust_anchors
+            && !anchors.contains("-----BEGIN CERTIFICATE-----")
+        {
+            // The value itself is never echoed: it may be a key pasted by mistake.
+            return Err("trustAnchors must be a PEM bundle with at least one \"-----BEGIN CERTIFICATE-----\" block; remove the setting to read ConfigMap dapr-trust-bundle instead".to_owned());
         }
         self.actors_service()?;
         self.reminders_service()?;
@@ -229,13 +229,13 @@ impl Settings {
             ("runAsUser", self.run_as_user),
             ("runAsGroup", self.run_as_group),
         ] {
-            if let Some(id) = value {
-                if !(0..=i64::from(i32::MAX)).contains(&id) {
-                    return Err(format!(
-                        "{name} {id} is invalid; use an id from 0 to {}",
-                        i32::MAX
-                    ));
-                }
+            if let Some(id) = value
+                && !(0..=i64::from(i32::MAX)).contains(&id)
+            {
+                return Err(format!(
+                    "{name} {id} is invalid; use an id from 0 to {}",
+                    i32::MAX
+                ));
             }
         }
         if !self.component_sockets_folder.starts_with('/') {

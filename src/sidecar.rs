@@ -122,14 +122,14 @@ pub fn actors_flags(settings: &Settings, annotations: &DaprAnnotations) -> Actor
     let cd = &settings.cluster_domain;
     let mut flags = ActorsFlags::default();
     // Settings are validated before any request, so these lookups cannot fail here.
-    if settings.actors_enabled {
-        if let Ok((name, service)) = settings.actors_service() {
-            let address = service.address(cp_ns, cd);
-            if name == crate::settings::PLACEMENT_SERVICE_NAME {
-                flags.placement_address = address;
-            } else {
-                flags.actors_service = format!("{name}:{address}");
-            }
+    if settings.actors_enabled
+        && let Ok((name, service)) = settings.actors_service()
+    {
+        let address = service.address(cp_ns, cd);
+        if name == crate::settings::PLACEMENT_SERVICE_NAME {
+            flags.placement_address = address;
+        } else {
+            flags.actors_service = format!("{name}:{address}");
         }
     }
     if let Ok(Some((name, service))) = settings.reminders_service() {
@@ -362,7 +362,7 @@ pub fn daprd_args(i: &SidecarInputs<'_>) -> Vec<String> {
         push(&mut args, &["--disable-init-endpoints", endpoints]);
     }
     if a.enable_debug {
-        let mut debug: Vec<String> = Vec::with_capacity(args.len() + 9);
+        let mut debug: Vec<String> = Vec::with_capacity(args.len().saturating_add(9));
         push(
             &mut debug,
             &[
@@ -473,7 +473,7 @@ pub fn build(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Container {
     let (command, args) = if i.set_command {
         (Some(vec![binary.to_owned()]), flags)
     } else {
-        let mut args = Vec::with_capacity(flags.len() + 1);
+        let mut args = Vec::with_capacity(flags.len().saturating_add(1));
         args.push(binary.to_owned());
         args.extend(flags);
         (None, args)

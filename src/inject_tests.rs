@@ -1,0 +1,800 @@
+//! Native tests of the pure core, with the cluster answered in-process.
+
+use std::cell::RefCell;
+
+use kubewarden_policy_sdk::host_capabilities::kubernetes::{
+    GetResourceRequest, ListResourcesByNamespaceRequest,
+};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::cluster::Cluster;
+
+const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+/// Answers lookups from canned results and records every request, in order.
+struct FakeCluster {
+    configuration: Result<Value, String>,
+    trust_bundle: Result<Value, String>,
+    components: Result<Vec<Value>, String>,
+    calls: RefCell<Vec<Value>>,
+}
+
+impl FakeCluster {
+    fn new() -> Self {
+        FakeCluster {
+            configuration: Err("configurations.dapr.io \"daprsystem\" not found".to_owned()),
+            trust_bundle: Ok(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"ca.crt": PEM}}),
+            ),
+            components: Ok(Vec::new()),
+            calls: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls
+            .borrow()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}/{}",
+                    c["kind"].as_str().unwrap_or_default(),
+                    c["name"].as_str().unwrap_or("*")
+                )
+            })
+            .collect()
+    }
+}
+
+impl Cluster for FakeCluster {
+    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
+        self.calls
+            .borrow_mut()
+            .push(serde_json::to_value(request).unwrap());
+        match request.kind.as_str() {
+            "Configuration" => self.configuration.clone(),
+            "ConfigMap" => self.trust_bundle.clone(),
+            other => Err(format!("unexpected kind {other}")),
+        }
+    }
+
+    fn list_resources_by_namespace(
+        &self,
+        request: &ListResourcesByNamespaceRequest,
+    ) -> Result<Vec<Value>, String> {
+        self.calls
+            .borrow_mut()
+            .push(serde_json::to_value(request).unwrap());
+        self.components.clone()
+    }
+}
+
+fn controller() -> Admission<'static> {
+    Admission {
+        kind: "Pod",
+        operation: "CREATE",
+        namespace: "default",
+        username: "system:serviceaccount:kube-system:replicaset-controller",
+        groups: vec![
+            "system:serviceaccounts",
+            "system:serviceaccounts:kube-system",
+            "system:authenticated",
+        ],
+    }
+}
+
+/// The Pod of section 10 of the specification, as the API server sends it.
+fn worked_example_pod() -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": "myapp-7c9d-",
+            "namespace": "default",
+            "labels": {"app": "myapp"},
+            "annotations": {"dapr.io/enabled": "true", "dapr.io/app-id": "myapp", "dapr.io/app-port": "8080"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "myapp-7c9d", "uid": "0d5e3c52-8f8e-4f3c-9b7e-3a1f6f2c0a11", "controller": true, "blockOwnerDeletion": true}]
+        },
+        "spec": {
+            "containers": [{
+                "name": "app",
+                "image": "example/myapp:1.0",
+                "volumeMounts": [{"name": "kube-api-access-x1y2z", "readOnly": true, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]
+            }],
+            "volumes": [{"name": "kube-api-access-x1y2z", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}}]
+        }
+    })
+}
+
+/// The daprd container of section 10, with `<PEM>` as the trust anchors.
+fn worked_example_daprd() -> Value {
+    json!({
+        "name": "daprd", "image": "ghcr.io/dapr/daprd:1.18.3",
+        "args": ["/daprd", "--dapr-http-port", "3500", "--dapr-grpc-port", "50001", "--dapr-internal-grpc-port", "50002",
+                 "--dapr-listen-addresses", "[::1],127.0.0.1", "--dapr-public-port", "3501", "--app-id", "myapp",
+                 "--app-protocol", "http", "--log-level", "info", "--dapr-graceful-shutdown-seconds", "-1", "--mode", "kubernetes",
+                 "--control-plane-address", "dapr-api.dapr-system.svc.cluster.local:443",
+                 "--sentry-address", "dapr-sentry.dapr-system.svc.cluster.local:443", "--app-port", "8080",
+                 "--enable-metrics", "--metrics-port", "9090",
+                 "--placement-host-address", "dapr-placement-server.dapr-system.svc.cluster.local:50005",
+                 "--enable-mtls", "--scheduler-host-address", "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"],
+        "ports": [{"name": "dapr-http", "containerPort": 3500}, {"name": "dapr-grpc", "containerPort": 50001},
+                  {"name": "dapr-internal", "containerPort": 50002}, {"name": "dapr-metrics", "containerPort": 9090}],
+        "env": [{"name": "NAMESPACE", "value": "default"}, {"name": "DAPR_TRUST_ANCHORS", "value": PEM},
+                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "DAPR_CONTROLPLANE_NAMESPACE", "value": "dapr-system"},
+                {"name": "DAPR_CONTROLPLANE_TRUST_DOMAIN", "value": "cluster.local"}],
+        "resources": {},
+        "volumeMounts": [{"name": "dapr-identity-token", "readOnly": true, "mountPath": "/var/run/secrets/dapr.io/sentrytoken"}],
+        "livenessProbe": {"tcpSocket": {"port": 3501}, "initialDelaySeconds": 180, "timeoutSeconds": 3, "periodSeconds": 10, "failureThreshold": 5},
+        "readinessProbe": {"httpGet": {"path": "/v1.0/healthz", "port": 3501}, "initialDelaySeconds": 1, "timeoutSeconds": 1, "periodSeconds": 1, "failureThreshold": 5},
+        "imagePullPolicy": "IfNotPresent",
+        "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false}
+    })
+}
+
+/// The worked example's Pod after Dapr's patch of section 10 is applied.
+fn worked_example_result() -> Value {
+    let mut pod = worked_example_pod();
+    pod["spec"]["volumes"].as_array_mut().unwrap().push(json!({"name": "dapr-identity-token", "projected": {"sources": [{"serviceAccountToken": {"audience": "spiffe://cluster.local/ns/dapr-system/dapr-sentry", "expirationSeconds": 7200, "path": "token"}}], "defaultMode": 420}}));
+    pod["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(worked_example_daprd());
+    let labels = pod["metadata"]["labels"].as_object_mut().unwrap();
+    labels.insert("dapr.io/sidecar-injected".into(), json!("true"));
+    labels.insert("dapr.io/app-id".into(), json!("myapp"));
+    labels.insert("dapr.io/metrics-enabled".into(), json!("true"));
+    pod["spec"]["containers"][0]["env"] = json!([{"name": "DAPR_HTTP_PORT", "value": "3500"}, {"name": "DAPR_GRPC_PORT", "value": "50001"}, {"name": "APP_PROTOCOL", "value": "http"}]);
+    pod
+}
+
+fn run(pod: Value, settings: &Settings, cluster: &FakeCluster) -> Outcome {
+    evaluate(&controller(), pod, settings, cluster)
+}
+
+fn mutated(outcome: &Outcome) -> &Value {
+    match &outcome.decision {
+        Decision::Mutate(pod) => pod,
+        other => panic!(
+            "expected a mutation, got {other:?} (warnings {:?})",
+            outcome.warnings
+        ),
+    }
+}
+
+fn daprd(pod: &Value) -> &Value {
+    pod["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            pod["spec"]["initContainers"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
+        .find(|c| c["name"] == "daprd")
+        .expect("a daprd container")
+}
+
+fn with_annotations(extra: Value) -> Value {
+    let mut pod = worked_example_pod();
+    for (k, v) in extra.as_object().unwrap() {
+        pod["metadata"]["annotations"][k] = v.clone();
+    }
+    pod
+}
+
+fn args_of(pod: &Value) -> Vec<String> {
+    serde_json::from_value(daprd(pod)["args"].clone()).unwrap()
+}
+
+#[test]
+fn the_worked_example_comes_out_field_for_field() {
+    let cluster = FakeCluster::new();
+    let outcome = run(worked_example_pod(), &Settings::default(), &cluster);
+    assert_eq!(mutated(&outcome), &worked_example_result());
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    assert_eq!(
+        outcome.audit_annotations,
+        vec![
+            ("dapr.io/app-id".to_owned(), "myapp".to_owned()),
+            (
+                "dapr.io/sidecar-image".to_owned(),
+                "ghcr.io/dapr/daprd:1.18.3".to_owned()
+            )
+        ]
+    );
+}
+
+#[test]
+fn the_lookups_are_configuration_then_trust_bundle() {
+    let cluster = FakeCluster::new();
+    run(worked_example_pod(), &Settings::default(), &cluster);
+    assert_eq!(
+        cluster.calls(),
+        vec!["Configuration/daprsystem", "ConfigMap/dapr-trust-bundle"]
+    );
+    assert_eq!(cluster.calls.borrow()[0]["namespace"], "dapr-system");
+}
+
+#[test]
+fn settings_for_mtls_and_trust_anchors_replace_both_lookups() {
+    let cluster = FakeCluster::new();
+    let settings = Settings {
+        mtls_enabled: Some(false),
+        trust_anchors: Some(PEM.to_owned()),
+        ..Settings::default()
+    };
+    let outcome = run(worked_example_pod(), &settings, &cluster);
+    assert!(cluster.calls().is_empty());
+    assert!(!args_of(mutated(&outcome)).contains(&"--enable-mtls".to_owned()));
+}
+
+#[test]
+fn mtls_disabled_in_the_configuration_drops_enable_mtls_only() {
+    let mut cluster = FakeCluster::new();
+    cluster.configuration = Ok(json!({"spec": {"mtls": {"enabled": "false"}}}));
+    let outcome = run(worked_example_pod(), &Settings::default(), &cluster);
+    let mut expected: Vec<String> =
+        serde_json::from_value(worked_example_daprd()["args"].clone()).unwrap();
+    expected.retain(|a| a != "--enable-mtls");
+    assert_eq!(args_of(mutated(&outcome)), expected);
+}
+
+#[test]
+fn a_missing_trust_bundle_rejects_the_pod_with_how_to_fix_it() {
+    let mut cluster = FakeCluster::new();
+    cluster.trust_bundle = Err("Cannot find v1/ConfigMap named 'dapr-trust-bundle'".to_owned());
+    let outcome = run(worked_example_pod(), &Settings::default(), &cluster);
+    assert_eq!(
+        outcome.decision,
+        Decision::Reject("cannot read the Dapr trust anchors from ConfigMap dapr-trust-bundle in namespace dapr-system: Cannot find v1/ConfigMap named 'dapr-trust-bundle'; install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting".to_owned())
+    );
+}
+
+#[test]
+fn non_pods_and_non_creates_are_accepted_untouched_without_lookups() {
+    let cluster = FakeCluster::new();
+    for (kind, operation) in [
+        ("Deployment", "CREATE"),
+        ("Pod", "UPDATE"),
+        ("Pod", "DELETE"),
+    ] {
+        let admission = Admission {
+            kind,
+            operation,
+            ..controller()
+        };
+        let outcome = evaluate(
+            &admission,
+            worked_example_pod(),
+            &Settings::default(),
+            &cluster,
+        );
+        assert_eq!(outcome, Outcome::accept(Vec::new()));
+    }
+    assert!(cluster.calls().is_empty());
+}
+
+#[test]
+fn only_enabled_true_in_any_case_injects() {
+    for value in ["yes", "1", "on", " true", "false", ""] {
+        let cluster = FakeCluster::new();
+        let outcome = run(
+            with_annotations(json!({"dapr.io/enabled": value})),
+            &Settings::default(),
+            &cluster,
+        );
+        assert_eq!(outcome.decision, Decision::Accept, "{value:?}");
+        assert!(cluster.calls().is_empty());
+    }
+    let outcome = run(
+        with_annotations(json!({"dapr.io/enabled": "TRUE"})),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    mutated(&outcome);
+}
+
+#[test]
+fn a_pod_with_a_daprd_container_or_init_container_is_left_alone() {
+    let mut pod = worked_example_pod();
+    pod["spec"]["initContainers"] = json!([{"name": "daprd", "image": "x"}]);
+    assert_eq!(
+        run(pod, &Settings::default(), &FakeCluster::new()).decision,
+        Decision::Accept
+    );
+    let injected = mutated(&run(
+        worked_example_pod(),
+        &Settings::default(),
+        &FakeCluster::new(),
+    ))
+    .clone();
+    let cluster = FakeCluster::new();
+    assert_eq!(
+        run(injected, &Settings::default(), &cluster),
+        Outcome::accept(Vec::new())
+    );
+    assert!(cluster.calls().is_empty());
+}
+
+#[test]
+fn an_unauthorized_requester_gets_the_pod_unchanged_with_a_warning() {
+    let cluster = FakeCluster::new();
+    let admission = Admission {
+        username: "jane",
+        groups: vec!["system:authenticated"],
+        ..controller()
+    };
+    let outcome = evaluate(
+        &admission,
+        worked_example_pod(),
+        &Settings::default(),
+        &cluster,
+    );
+    assert_eq!(outcome.decision, Decision::Accept);
+    assert_eq!(
+        outcome.warnings,
+        vec![
+            "dapr.io/enabled: sidecar not injected: \"jane\" is not an allowed service account; add it to the policy setting allowedServiceAccounts"
+        ]
+    );
+    assert!(cluster.calls().is_empty());
+}
+
+#[test]
+fn allowed_service_account_globs_and_system_masters_authorize() {
+    let settings = Settings {
+        allowed_service_accounts: vec!["argo*:*".to_owned()],
+        ..Settings::default()
+    };
+    let argo = Admission {
+        username: "system:serviceaccount:argo-workflows:argo",
+        groups: vec![],
+        ..controller()
+    };
+    mutated(&evaluate(
+        &argo,
+        worked_example_pod(),
+        &settings,
+        &FakeCluster::new(),
+    ));
+    let admin = Admission {
+        username: "kubernetes-admin",
+        groups: vec!["system:masters"],
+        ..controller()
+    };
+    mutated(&evaluate(
+        &admin,
+        worked_example_pod(),
+        &Settings::default(),
+        &FakeCluster::new(),
+    ));
+}
+
+#[test]
+fn an_invalid_app_id_rejects_the_pod_before_any_lookup() {
+    let cluster = FakeCluster::new();
+    let outcome = run(
+        with_annotations(json!({"dapr.io/app-id": "My_App"})),
+        &Settings::default(),
+        &cluster,
+    );
+    let Decision::Reject(message) = outcome.decision else {
+        panic!("not rejected")
+    };
+    assert!(
+        message.starts_with(
+            "invalid app id (input: 'My_App', service: 'My_App-dapr'): a lowercase RFC 1123 label"
+        ),
+        "{message}"
+    );
+    assert!(cluster.calls().is_empty());
+}
+
+#[test]
+fn a_controller_pod_without_app_id_is_rejected_as_dapr_does() {
+    let mut pod = worked_example_pod();
+    pod["metadata"]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dapr.io/app-id");
+    let outcome = run(pod, &Settings::default(), &FakeCluster::new());
+    assert_eq!(
+        outcome.decision,
+        Decision::Reject("value for the dapr.io/app-id annotation is empty".to_owned())
+    );
+}
+
+#[test]
+fn the_app_id_falls_back_to_the_pod_name() {
+    let mut pod = worked_example_pod();
+    pod["metadata"]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dapr.io/app-id");
+    pod["metadata"]["name"] = json!("debug-pod");
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    let pod = mutated(&out);
+    assert_eq!(pod["metadata"]["labels"]["dapr.io/app-id"], "debug-pod");
+    assert!(
+        args_of(pod)
+            .windows(2)
+            .any(|w| w == ["--app-id", "debug-pod"])
+    );
+}
+
+#[test]
+fn ignored_annotation_values_become_warnings_and_keep_defaults() {
+    let out = run(
+        with_annotations(
+            json!({"dapr.io/app-port": "zorro", "dapr.io/sidecar-cpu-limit": "lots", "dapr.io/sidecar-memory-request": "64Mi"}),
+        ),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    let pod = mutated(&out);
+    assert_eq!(daprd(pod)["resources"], json!({}));
+    assert!(!args_of(pod).contains(&"--app-port".to_owned()));
+    assert_eq!(
+        out.warnings,
+        vec![
+            "dapr.io/app-port: \"zorro\" is not an integer; ignored",
+            "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (must start with a number, e.g. 100m, 0.5, 128Mi or 1Gi); all 4 sidecar resource annotations ignored",
+        ]
+    );
+}
+
+#[test]
+fn valid_resource_annotations_set_requests_and_limits() {
+    let out = run(
+        with_annotations(
+            json!({"dapr.io/sidecar-cpu-request": "0.5", "dapr.io/sidecar-cpu-limit": "4.0", "dapr.io/sidecar-memory-request": "250Mi", "dapr.io/sidecar-memory-limit": "512Mi"}),
+        ),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        daprd(mutated(&out))["resources"],
+        json!({"requests": {"cpu": "0.5", "memory": "250Mi"}, "limits": {"cpu": "4.0", "memory": "512Mi"}})
+    );
+}
+
+#[test]
+fn app_containers_keep_their_own_dapr_env_values() {
+    let mut pod = worked_example_pod();
+    pod["spec"]["containers"][0]["env"] = json!([{"name": "DAPR_HTTP_PORT", "value": "9999"}]);
+    pod["spec"]["initContainers"] = json!([{"name": "init", "image": "busybox"}]);
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    let pod = mutated(&out);
+    assert_eq!(
+        pod["spec"]["containers"][0]["env"],
+        json!([{"name": "DAPR_HTTP_PORT", "value": "9999"}, {"name": "DAPR_GRPC_PORT", "value": "50001"}, {"name": "APP_PROTOCOL", "value": "http"}])
+    );
+    assert_eq!(
+        pod["spec"]["initContainers"],
+        json!([{"name": "init", "image": "busybox"}])
+    );
+}
+
+#[test]
+fn app_protocol_is_raw_in_args_and_normalised_in_app_env() {
+    let cases = [
+        (
+            json!({"dapr.io/app-protocol": "GRPC"}),
+            "GRPC",
+            Some("grpc"),
+        ),
+        (
+            json!({"dapr.io/app-protocol": "grpc", "dapr.io/app-ssl": "true"}),
+            "grpc",
+            Some("grpcs"),
+        ),
+        (json!({"dapr.io/app-ssl": "true"}), "http", Some("https")),
+        (json!({"dapr.io/app-protocol": ""}), "", Some("http")),
+        (json!({"dapr.io/app-protocol": "h2c"}), "h2c", Some("h2c")),
+        (json!({"dapr.io/app-protocol": "tcp"}), "tcp", None),
+    ];
+    for (annotations, raw, env) in cases {
+        let out = run(
+            with_annotations(annotations.clone()),
+            &Settings::default(),
+            &FakeCluster::new(),
+        );
+        let pod = mutated(&out);
+        assert!(
+            args_of(pod)
+                .windows(2)
+                .any(|w| w == ["--app-protocol", raw]),
+            "{annotations}"
+        );
+        let app_protocol = pod["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "APP_PROTOCOL")
+            .map(|e| e["value"].as_str().unwrap().to_owned());
+        assert_eq!(app_protocol.as_deref(), env, "{annotations}");
+    }
+    let out = run(
+        with_annotations(json!({"dapr.io/app-protocol": "tcp"})),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        out.warnings,
+        vec![
+            "dapr.io/app-protocol: \"tcp\" is not a protocol Dapr knows (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set"
+        ]
+    );
+}
+
+#[test]
+fn every_flag_annotation_lands_in_dapr_order() {
+    let out = run(
+        with_annotations(json!({
+            "dapr.io/config": "tracing", "dapr.io/log-level": "debug", "dapr.io/log-as-json": "true", "dapr.io/enable-profiling": "true",
+            "dapr.io/app-max-concurrency": "-1", "dapr.io/enable-metrics": "false", "dapr.io/metrics-port": "9999",
+            "dapr.io/grpc-port": "40001", "dapr.io/internal-grpc-port": "40002", "dapr.io/sidecar-listen-addresses": "0.0.0.0",
+            "dapr.io/graceful-shutdown-seconds": "30", "dapr.io/app-ssl": "yes", "dapr.io/placement-host-address": "' my-placement:50005 '",
+            "dapr.io/scheduler-host-address": "", "dapr.io/sidecar-image": "docker.io/me/daprd:dev"
+        })),
+        &Settings {
+            mtls_enabled: Some(true),
+            ..Settings::default()
+        },
+        &FakeCluster::new(),
+    );
+    let pod = mutated(&out);
+    assert_eq!(
+        args_of(pod),
+        vec![
+            "/daprd",
+            "--dapr-http-port",
+            "3500",
+            "--dapr-grpc-port",
+            "40001",
+            "--dapr-internal-grpc-port",
+            "40002",
+            "--dapr-listen-addresses",
+            "0.0.0.0",
+            "--dapr-public-port",
+            "3501",
+            "--app-id",
+            "myapp",
+            "--app-protocol",
+            "http",
+            "--log-level",
+            "debug",
+            "--dapr-graceful-shutdown-seconds",
+            "30",
+            "--mode",
+            "kubernetes",
+            "--control-plane-address",
+            "dapr-api.dapr-system.svc.cluster.local:443",
+            "--sentry-address",
+            "dapr-sentry.dapr-system.svc.cluster.local:443",
+            "--app-port",
+            "8080",
+            "--config",
+            "tracing",
+            "--placement-host-address",
+            "my-placement:50005",
+            "--log-as-json",
+            "--enable-profiling",
+            "--enable-mtls",
+            "--app-ssl",
+            "--app-max-concurrency",
+            "-1",
+            "--scheduler-host-address",
+            ""
+        ]
+    );
+    assert_eq!(daprd(pod)["image"], "docker.io/me/daprd:dev");
+    assert_eq!(
+        daprd(pod)["ports"][3],
+        json!({"name": "dapr-metrics", "containerPort": 9999})
+    );
+    assert_eq!(
+        pod["metadata"]["labels"]["dapr.io/metrics-enabled"],
+        "false"
+    );
+    assert_eq!(
+        pod["spec"]["containers"][0]["env"][1],
+        json!({"name": "DAPR_GRPC_PORT", "value": "40001"})
+    );
+}
+
+#[test]
+fn probe_annotations_set_the_probes() {
+    let out = run(
+        with_annotations(json!({
+            "dapr.io/sidecar-liveness-probe-delay-seconds": "10", "dapr.io/sidecar-liveness-probe-timeout-seconds": "11",
+            "dapr.io/sidecar-liveness-probe-period-seconds": "12", "dapr.io/sidecar-liveness-probe-threshold": "13",
+            "dapr.io/sidecar-readiness-probe-delay-seconds": "20", "dapr.io/sidecar-readiness-probe-timeout-seconds": "21",
+            "dapr.io/sidecar-readiness-probe-period-seconds": "22", "dapr.io/sidecar-readiness-probe-threshold": "23"
+        })),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    let d = daprd(mutated(&out));
+    assert_eq!(
+        d["livenessProbe"],
+        json!({"tcpSocket": {"port": 3501}, "initialDelaySeconds": 10, "timeoutSeconds": 11, "periodSeconds": 12, "failureThreshold": 13})
+    );
+    assert_eq!(
+        d["readinessProbe"],
+        json!({"httpGet": {"path": "/v1.0/healthz", "port": 3501}, "initialDelaySeconds": 20, "timeoutSeconds": 21, "periodSeconds": 22, "failureThreshold": 23})
+    );
+}
+
+#[test]
+fn token_secrets_go_to_daprd_only() {
+    let out = run(
+        with_annotations(
+            json!({"dapr.io/api-token-secret": "api", "dapr.io/app-token-secret": "app"}),
+        ),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    let pod = mutated(&out);
+    let env = daprd(pod)["env"].as_array().unwrap();
+    assert_eq!(
+        env[env.len() - 2],
+        json!({"name": "DAPR_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}})
+    );
+    assert_eq!(
+        env[env.len() - 1],
+        json!({"name": "APP_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "app", "key": "token"}}})
+    );
+    assert_eq!(
+        pod["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn control_plane_settings_shape_addresses_and_env() {
+    let settings = Settings {
+        control_plane_namespace: "dapr".to_owned(),
+        cluster_domain: "corp.local".to_owned(),
+        control_plane_trust_domain: "example.org".to_owned(),
+        sidecar_image_pull_policy: "Always".to_owned(),
+        run_as_user: Some(1000),
+        run_as_group: Some(3000),
+        drop_all_capabilities: true,
+        run_as_non_root: false,
+        enable_k8s_downward_apis: true,
+        ..Settings::default()
+    };
+    let cluster = FakeCluster::new();
+    let out = run(worked_example_pod(), &settings, &cluster);
+    let pod = mutated(&out);
+    let d = daprd(pod);
+    let args = args_of(pod);
+    for address in [
+        "dapr-api.dapr.svc.corp.local:443",
+        "dapr-sentry.dapr.svc.corp.local:443",
+        "dapr-placement-server.dapr.svc.corp.local:50005",
+        "dapr-scheduler-server-a.dapr.svc.corp.local:443",
+    ] {
+        assert!(args.contains(&address.to_owned()), "{address}");
+    }
+    assert_eq!(d["imagePullPolicy"], "Always");
+    assert_eq!(
+        d["securityContext"],
+        json!({"allowPrivilegeEscalation": false, "runAsNonRoot": false, "runAsUser": 1000, "runAsGroup": 3000, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}})
+    );
+    assert_eq!(
+        d["env"][3],
+        json!({"name": "DAPR_CONTROLPLANE_NAMESPACE", "value": "dapr"})
+    );
+    assert_eq!(
+        d["env"][4],
+        json!({"name": "DAPR_CONTROLPLANE_TRUST_DOMAIN", "value": "example.org"})
+    );
+    assert_eq!(
+        d["env"][5],
+        json!({"name": "DAPR_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
+    );
+    assert_eq!(
+        pod["spec"]["volumes"][1]["projected"]["sources"][0]["serviceAccountToken"]["audience"],
+        "spiffe://example.org/ns/dapr/dapr-sentry"
+    );
+    assert_eq!(cluster.calls.borrow()[1]["namespace"], "dapr");
+}
+
+#[test]
+fn actors_and_reminders_settings_choose_the_flags() {
+    let custom = Settings {
+        actors_service_name: "actors".into(),
+        actors_service_address: "dapr-actors:5000".into(),
+        reminders_service_name: "reminders".into(),
+        reminders_service_address: "dapr-reminders:6000".into(),
+        ..Settings::default()
+    };
+    let args = args_of(mutated(&run(
+        worked_example_pod(),
+        &custom,
+        &FakeCluster::new(),
+    )));
+    assert!(args.windows(2).any(|w| w
+        == [
+            "--actors-service",
+            "actors:dapr-actors.dapr-system.svc.cluster.local:5000"
+        ]));
+    assert!(args.windows(2).any(|w| w
+        == [
+            "--reminders-service",
+            "reminders:dapr-reminders.dapr-system.svc.cluster.local:6000"
+        ]));
+    assert!(!args.contains(&"--placement-host-address".to_owned()));
+
+    let no_actors = Settings {
+        actors_enabled: false,
+        scheduler_enabled: false,
+        ..Settings::default()
+    };
+    let args = args_of(mutated(&run(
+        worked_example_pod(),
+        &no_actors,
+        &FakeCluster::new(),
+    )));
+    assert!(!args.iter().any(|a| a == "--placement-host-address"
+        || a == "--actors-service"
+        || a == "--scheduler-host-address"));
+
+    let annotated = with_annotations(json!({"dapr.io/placement-host-address": "p:1"}));
+    let args = args_of(mutated(&run(annotated, &no_actors, &FakeCluster::new())));
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--placement-host-address", "p:1"]),
+        "the annotation applies even with actors disabled"
+    );
+}
+
+#[test]
+fn without_the_token_volume_setting_neither_volume_nor_mount_is_added() {
+    let out = run(
+        worked_example_pod(),
+        &Settings {
+            token_volume: false,
+            ..Settings::default()
+        },
+        &FakeCluster::new(),
+    );
+    let pod = mutated(&out);
+    assert_eq!(pod["spec"]["volumes"].as_array().unwrap().len(), 1);
+    assert!(daprd(pod).get("volumeMounts").is_none());
+}
+
+#[test]
+fn a_pod_without_labels_gets_the_three_labels() {
+    let mut pod = worked_example_pod();
+    pod["metadata"].as_object_mut().unwrap().remove("labels");
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    assert_eq!(
+        mutated(&out)["metadata"]["labels"],
+        json!({"dapr.io/sidecar-injected": "true", "dapr.io/app-id": "myapp", "dapr.io/metrics-enabled": "true"})
+    );
+}
+
+#[test]
+fn a_malformed_pod_is_rejected_with_the_field_named() {
+    let mut pod = worked_example_pod();
+    pod["spec"]["containers"] = json!("app");
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    assert_eq!(
+        out.decision,
+        Decision::Reject(
+            "cannot inject the Dapr sidecar: spec.containers must be a list, got a string"
+                .to_owned()
+        )
+    );
+}
