@@ -1,0 +1,40 @@
+# Kubewarden's policy Makefile (policies/Makefile.rust), plus the example and the benchmark.
+CARGO_GLOBAL_OPTIONS ?= --locked
+WASM_TARGET := wasm32-wasip1
+POLICY_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+
+.PHONY: wasm-target example fmt lint test e2e-tests clean
+
+policy.wasm: $(POLICY_SOURCES) | wasm-target
+	cargo build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release --lib
+	cp target/$(WASM_TARGET)/release/dapr_sidecar_injector.wasm $(CURDIR)/policy.wasm
+
+# A fresh machine has no wasm32-wasip1 standard library.
+wasm-target:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	kwctl annotate -m metadata.yml -u README.md -o $(CURDIR)/annotated-policy.wasm $(CURDIR)/policy.wasm
+
+# Builds the policy and injects the seed's stateapp example with the same code, offline.
+example: policy.wasm
+	@echo "policy.wasm: $$(wc -c < policy.wasm) bytes"
+	cargo run $(CARGO_GLOBAL_OPTIONS) -q -p dapr-inject -- --trust-anchors examples/trust-anchors.pem examples/stateapp.yaml
+
+fmt:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy $(CARGO_GLOBAL_OPTIONS) --workspace --all-targets -- -D warnings
+
+test: fmt lint policy.wasm
+	cargo test $(CARGO_GLOBAL_OPTIONS) --workspace
+
+# e2e.bats skips itself when kwctl is not installed.
+e2e-tests:
+	@if command -v kwctl >/dev/null 2>&1; then $(MAKE) annotated-policy.wasm; fi
+	bats e2e.bats
+
+clean:
+	cargo clean
+	rm -f policy.wasm annotated-policy.wasm

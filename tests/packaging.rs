@@ -1,0 +1,116 @@
+//! metadata.yml, artifacthub-pkg.yml, the examples and the code must tell the same story.
+
+use std::fs;
+
+use dapr_sidecar_injector::cluster;
+use serde_yaml::Value;
+
+fn yaml(path: &str) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn yaml_docs(path: &str) -> Vec<Value> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut cur = v;
+    for key in path {
+        cur = &cur[*key];
+    }
+    cur.as_str().unwrap_or_else(|| panic!("{path:?} is not a string"))
+}
+
+/// The (apiVersion, kind) pairs the policy reads through host capabilities.
+fn resources_read_by_the_code() -> Vec<(String, String)> {
+    vec![
+        (cluster::DAPR_API_VERSION.to_owned(), cluster::CONFIGURATION_KIND.to_owned()),
+        (cluster::CONFIG_MAP_API_VERSION.to_owned(), cluster::CONFIG_MAP_KIND.to_owned()),
+        (cluster::DAPR_API_VERSION.to_owned(), cluster::COMPONENT_KIND.to_owned()),
+    ]
+}
+
+fn pairs(list: &Value) -> Vec<(String, String)> {
+    list.as_sequence()
+        .expect("a list of resources")
+        .iter()
+        .map(|r| (str_at(r, &["apiVersion"]).to_owned(), str_at(r, &["kind"]).to_owned()))
+        .collect()
+}
+
+#[test]
+fn metadata_declares_exactly_the_resources_the_code_reads() {
+    let metadata = yaml("metadata.yml");
+    assert_eq!(pairs(&metadata["contextAwareResources"]), resources_read_by_the_code());
+    assert_eq!(metadata["mutating"], Value::Bool(true));
+    assert_eq!(metadata["backgroundAudit"], Value::Bool(false));
+    let rule = &metadata["rules"][0];
+    assert_eq!(rule["resources"][0].as_str(), Some("pods"));
+    assert_eq!(rule["operations"].as_sequence().map(Vec::len), Some(1));
+    assert_eq!(rule["operations"][0].as_str(), Some("CREATE"));
+}
+
+#[test]
+fn the_artifacthub_package_agrees_with_metadata() {
+    let metadata = yaml("metadata.yml");
+    let pkg = yaml("artifacthub-pkg.yml");
+    let a = |key: &str| str_at(&metadata, &["annotations", key]).to_owned();
+    assert_eq!(str_at(&pkg, &["version"]), a("io.kubewarden.policy.version"));
+    assert_eq!(str_at(&pkg, &["name"]), a("io.kubewarden.policy.title"));
+    assert_eq!(str_at(&pkg, &["displayName"]), a("io.artifacthub.displayName"));
+    assert_eq!(str_at(&pkg, &["description"]), a("io.kubewarden.policy.description"));
+    assert_eq!(str_at(&pkg, &["license"]), a("io.kubewarden.policy.license"));
+    assert_eq!(str_at(&pkg, &["homeURL"]), a("io.kubewarden.policy.url"));
+    assert_eq!(
+        str_at(&pkg["containersImages"][0], &["image"]),
+        format!("{}:v{}", a("io.kubewarden.policy.ociUrl"), a("io.kubewarden.policy.version"))
+    );
+    let annotations = &pkg["annotations"];
+    let context: Value = serde_yaml::from_str(str_at(annotations, &["kubewarden/contextAwareResources"])).unwrap();
+    assert_eq!(pairs(&context), resources_read_by_the_code());
+    let rules: Value = serde_yaml::from_str(str_at(annotations, &["kubewarden/rules"])).unwrap();
+    assert_eq!(rules, metadata["rules"]);
+    assert_eq!(str_at(annotations, &["kubewarden/mutation"]), "true");
+}
+
+#[test]
+fn the_cargo_version_is_the_policy_version() {
+    let metadata = yaml("metadata.yml");
+    assert_eq!(str_at(&metadata, &["annotations", "io.kubewarden.policy.version"]), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn the_example_policy_grants_what_metadata_asks_for() {
+    let policy = yaml("examples/cluster-admission-policy.yaml");
+    let metadata = yaml("metadata.yml");
+    assert_eq!(policy["spec"]["contextAwareResources"], metadata["contextAwareResources"]);
+    assert_eq!(policy["spec"]["rules"], metadata["rules"]);
+    assert_eq!(policy["spec"]["mutating"], Value::Bool(true));
+    let settings = serde_yaml::to_string(&policy["spec"]["settings"]).unwrap();
+    let settings: dapr_sidecar_injector::settings::Settings = serde_yaml::from_str(&settings).unwrap();
+    settings.validate().unwrap();
+}
+
+#[test]
+fn the_rbac_example_lets_the_policy_server_read_every_resource() {
+    let docs = yaml_docs("examples/rbac.yaml");
+    let rules: Vec<&Value> = docs
+        .iter()
+        .filter(|d| matches!(d["kind"].as_str(), Some("Role" | "ClusterRole")))
+        .flat_map(|d| d["rules"].as_sequence().unwrap().iter())
+        .collect();
+    for (api_version, kind) in resources_read_by_the_code() {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let resource = format!("{}s", kind.to_lowercase());
+        let granted = rules.iter().any(|r| {
+            let has = |field: &str, value: &str| r[field].as_sequence().unwrap().iter().any(|v| v.as_str() == Some(value));
+            has("apiGroups", group) && has("resources", &resource) && ["get", "list", "watch"].iter().all(|verb| has("verbs", verb))
+        });
+        assert!(granted, "no rule grants get/list/watch on {resource} in group {group:?}");
+    }
+}
