@@ -798,3 +798,459 @@ fn a_malformed_pod_is_rejected_with_the_field_named() {
         )
     );
 }
+
+#[test]
+fn every_remaining_flag_annotation_lands_in_dapr_order() {
+    let out = run(
+        with_annotations(json!({
+            "dapr.io/app-channel-address": "10.0.0.1", "dapr.io/sentry-request-jwt-audiences": "aud1,aud2",
+            "dapr.io/enable-api-logging": "", "dapr.io/disable-builtin-k8s-secret-store": "true",
+            "dapr.io/enable-app-health-check": "true", "dapr.io/app-health-check-path": "/ready",
+            "dapr.io/app-health-probe-interval": "7", "dapr.io/app-health-probe-timeout": "800", "dapr.io/app-health-threshold": "2",
+            "dapr.io/app-binding-options-timeout": "10s", "dapr.io/http-max-request-size": "16", "dapr.io/max-body-size": "16Mi",
+            "dapr.io/http-read-buffer-size": "8", "dapr.io/read-buffer-size": "8Ki", "dapr.io/unix-domain-socket-path": "/tmp/socks",
+            "dapr.io/block-shutdown-duration": "30s", "dapr.io/actors-disseminate-timeout": "5s",
+            "dapr.io/scheduler-host-address": "\"sched-0:50006, sched-1:50006\"", "dapr.io/disable-init-endpoints": "config,subscribe"
+        })),
+        &Settings {
+            mtls_enabled: Some(false),
+            ..Settings::default()
+        },
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        args_of(mutated(&out)),
+        vec![
+            "/daprd",
+            "--dapr-http-port",
+            "3500",
+            "--dapr-grpc-port",
+            "50001",
+            "--dapr-internal-grpc-port",
+            "50002",
+            "--dapr-listen-addresses",
+            "[::1],127.0.0.1",
+            "--dapr-public-port",
+            "3501",
+            "--app-id",
+            "myapp",
+            "--app-protocol",
+            "http",
+            "--log-level",
+            "info",
+            "--dapr-graceful-shutdown-seconds",
+            "-1",
+            "--mode",
+            "kubernetes",
+            "--control-plane-address",
+            "dapr-api.dapr-system.svc.cluster.local:443",
+            "--sentry-address",
+            "dapr-sentry.dapr-system.svc.cluster.local:443",
+            "--app-port",
+            "8080",
+            "--enable-metrics",
+            "--metrics-port",
+            "9090",
+            "--app-channel-address",
+            "10.0.0.1",
+            "--placement-host-address",
+            "dapr-placement-server.dapr-system.svc.cluster.local:50005",
+            "--sentry-request-jwt-audiences",
+            "aud1,aud2",
+            "--enable-api-logging=false",
+            "--disable-builtin-k8s-secret-store",
+            "--enable-app-health-check",
+            "--app-health-check-path",
+            "/ready",
+            "--app-health-probe-interval",
+            "7",
+            "--app-health-probe-timeout",
+            "800",
+            "--app-health-threshold",
+            "2",
+            "--app-binding-options-timeout",
+            "10s",
+            "--dapr-http-max-request-size",
+            "16",
+            "--max-body-size",
+            "16Mi",
+            "--dapr-http-read-buffer-size",
+            "8",
+            "--read-buffer-size",
+            "8Ki",
+            "--unix-domain-socket",
+            "/var/run/dapr-sockets",
+            "--dapr-block-shutdown-duration",
+            "30s",
+            "--actors-disseminate-timeout",
+            "5s",
+            "--scheduler-host-address",
+            "sched-0:50006, sched-1:50006",
+            "--disable-init-endpoints",
+            "config,subscribe"
+        ]
+    );
+}
+
+#[test]
+fn empty_jwt_audiences_and_channel_address_add_no_flag() {
+    let out = run(
+        with_annotations(
+            json!({"dapr.io/sentry-request-jwt-audiences": "", "dapr.io/app-channel-address": "", "dapr.io/enable-api-logging": "true"}),
+        ),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    let args = args_of(mutated(&out));
+    assert!(
+        !args
+            .iter()
+            .any(|a| a == "--sentry-request-jwt-audiences" || a == "--app-channel-address")
+    );
+    assert!(args.contains(&"--enable-api-logging=true".to_owned()));
+}
+
+#[test]
+fn a_unix_domain_socket_mounts_in_daprd_and_every_app_container_not_already_using_it() {
+    let mut pod = with_annotations(json!({"dapr.io/unix-domain-socket-path": "/tmp/dapr-sockets"}));
+    pod["spec"]["containers"].as_array_mut().unwrap().extend([
+        json!({"name": "same-path", "image": "x", "volumeMounts": [{"name": "mine", "mountPath": "/tmp/dapr-sockets"}]}),
+        json!({"name": "no-mounts", "image": "x"}),
+    ]);
+    pod["spec"]["initContainers"] = json!([{"name": "init", "image": "x"}]);
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    let pod = mutated(&out);
+    let uds_mount = json!({"name": "dapr-unix-domain-socket", "mountPath": "/tmp/dapr-sockets"});
+    assert_eq!(
+        pod["spec"]["volumes"][1],
+        json!({"name": "dapr-unix-domain-socket", "emptyDir": {"medium": "Memory"}})
+    );
+    assert_eq!(pod["spec"]["volumes"][2]["name"], "dapr-identity-token");
+    assert_eq!(pod["spec"]["containers"][0]["volumeMounts"][1], uds_mount);
+    assert_eq!(
+        pod["spec"]["containers"][1]["volumeMounts"],
+        json!([{"name": "mine", "mountPath": "/tmp/dapr-sockets"}])
+    );
+    assert_eq!(
+        pod["spec"]["containers"][2]["volumeMounts"],
+        json!([uds_mount])
+    );
+    assert_eq!(
+        pod["spec"]["initContainers"],
+        json!([{"name": "init", "image": "x"}])
+    );
+    assert_eq!(
+        daprd(pod)["volumeMounts"],
+        json!([{"name": "dapr-unix-domain-socket", "mountPath": "/var/run/dapr-sockets"}, {"name": "dapr-identity-token", "mountPath": "/var/run/secrets/dapr.io/sentrytoken", "readOnly": true}])
+    );
+}
+
+#[test]
+fn user_volume_mounts_come_first_in_daprd_and_missing_volumes_are_warned_about() {
+    let mut pod = with_annotations(
+        json!({"dapr.io/volume-mounts": "certs:/certs,ghost:/ghost", "dapr.io/volume-mounts-rw": "scratch:/scratch"}),
+    );
+    pod["spec"]["volumes"].as_array_mut().unwrap().extend([
+        json!({"name": "certs", "secret": {"secretName": "certs"}}),
+        json!({"name": "scratch", "emptyDir": {}}),
+    ]);
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    assert_eq!(
+        daprd(mutated(&out))["volumeMounts"],
+        json!([{"name": "certs", "mountPath": "/certs", "readOnly": true}, {"name": "scratch", "mountPath": "/scratch"},
+               {"name": "dapr-identity-token", "mountPath": "/var/run/secrets/dapr.io/sentrytoken", "readOnly": true}])
+    );
+    assert_eq!(
+        out.warnings,
+        vec!["dapr.io/volume-mounts: volume \"ghost\" does not exist in the Pod; mount skipped"]
+    );
+}
+
+#[test]
+fn env_annotations_add_daprd_env_and_dapr_env_keys_in_order() {
+    let out = run(
+        with_annotations(
+            json!({"dapr.io/env": "A=1, NO_PROXY=\"x,y\"", "dapr.io/env-from-secret": "S=creds:password,T=tok", "dapr.io/api-token-secret": "api"}),
+        ),
+        &Settings {
+            enable_k8s_downward_apis: true,
+            ..Settings::default()
+        },
+        &FakeCluster::new(),
+    );
+    let env = daprd(mutated(&out))["env"].as_array().unwrap().clone();
+    assert_eq!(
+        env[5..].to_vec(),
+        vec![
+            json!({"name": "DAPR_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}),
+            json!({"name": "A", "value": "1"}),
+            json!({"name": "NO_PROXY", "value": "\"x,y\""}),
+            json!({"name": "S", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}}),
+            json!({"name": "T", "valueFrom": {"secretKeyRef": {"name": "tok", "key": "tok"}}}),
+            json!({"name": "DAPR_ENV_KEYS", "value": "A NO_PROXY S T"}),
+            json!({"name": "DAPR_API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}),
+        ]
+    );
+}
+
+#[test]
+fn ssl_cert_dir_switches_daprd_to_the_windows_administrator_profile() {
+    let settings = Settings {
+        run_as_user: Some(1000),
+        run_as_group: Some(1000),
+        ..Settings::default()
+    };
+    let out = run(
+        with_annotations(json!({"dapr.io/env": "SSL_CERT_DIR=/certs"})),
+        &settings,
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        daprd(mutated(&out))["securityContext"],
+        json!({"allowPrivilegeEscalation": false, "runAsNonRoot": false, "readOnlyRootFilesystem": false, "windowsOptions": {"runAsUserName": "ContainerAdministrator"}})
+    );
+}
+
+#[test]
+fn the_seccomp_annotation_sets_the_profile_type() {
+    let out = run(
+        with_annotations(json!({"dapr.io/sidecar-seccomp-profile-type": "RuntimeDefault"})),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        daprd(mutated(&out))["securityContext"]["seccompProfile"],
+        json!({"type": "RuntimeDefault"})
+    );
+}
+
+#[test]
+fn the_native_sidecar_setting_puts_daprd_last_in_init_containers() {
+    let mut pod = worked_example_pod();
+    pod["spec"]["initContainers"] = json!([{"name": "migrate", "image": "x"}]);
+    let out = run(
+        pod,
+        &Settings {
+            native_sidecar: true,
+            ..Settings::default()
+        },
+        &FakeCluster::new(),
+    );
+    let pod = mutated(&out);
+    let mut expected = worked_example_daprd();
+    expected["restartPolicy"] = json!("Always");
+    assert_eq!(
+        pod["spec"]["initContainers"],
+        json!([{"name": "migrate", "image": "x"}, expected])
+    );
+    assert_eq!(pod["spec"]["containers"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_native_sidecar_annotation_overrides_the_setting_both_ways() {
+    let on = run(
+        with_annotations(json!({"dapr.io/enable-native-sidecar": "true"})),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        mutated(&on)["spec"]["initContainers"][0]["restartPolicy"],
+        "Always"
+    );
+    let off = run(
+        with_annotations(json!({"dapr.io/enable-native-sidecar": "false"})),
+        &Settings {
+            native_sidecar: true,
+            ..Settings::default()
+        },
+        &FakeCluster::new(),
+    );
+    assert!(mutated(&off)["spec"].get("initContainers").is_none());
+    assert!(daprd(mutated(&off)).get("restartPolicy").is_none());
+}
+
+#[test]
+fn an_exactly_matching_toleration_sets_the_command_and_drops_daprd_from_args() {
+    let settings: Settings = serde_json::from_value(
+        json!({"ignoreEntrypointTolerations": [{"key": "azure.com/aci", "effect": "NoSchedule"}]}),
+    )
+    .unwrap();
+    let mut pod = worked_example_pod();
+    pod["spec"]["tolerations"] = json!([{"key": "azure.com/aci", "effect": "NoSchedule"}]);
+    let out = run(pod, &settings, &FakeCluster::new());
+    let d = daprd(mutated(&out));
+    let mut expected_args = worked_example_daprd()["args"].as_array().unwrap().clone();
+    expected_args.remove(0);
+    assert_eq!(d["command"], json!(["/daprd"]));
+    assert_eq!(d["args"], Value::Array(expected_args));
+
+    let mut pod = worked_example_pod();
+    pod["spec"]["tolerations"] =
+        json!([{"key": "azure.com/aci", "effect": "NoSchedule", "tolerationSeconds": 60}]);
+    let out = run(pod, &settings, &FakeCluster::new());
+    assert!(
+        daprd(mutated(&out)).get("command").is_none(),
+        "Go compares the tolerationSeconds pointers"
+    );
+}
+
+#[test]
+fn debug_mode_runs_daprd_under_dlv_with_the_debug_port() {
+    let out = run(
+        with_annotations(json!({"dapr.io/enable-debug": "true", "dapr.io/debug-port": "40001"})),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    let d = daprd(mutated(&out));
+    let mut expected: Vec<Value> = [
+        "/dlv",
+        "--listen",
+        ":40001",
+        "--accept-multiclient",
+        "--headless=true",
+        "--log",
+        "--api-version=2",
+        "exec",
+        "/daprd",
+        "--",
+    ]
+    .iter()
+    .map(|s| json!(s))
+    .collect();
+    expected.extend(
+        worked_example_daprd()["args"].as_array().unwrap()[1..]
+            .iter()
+            .cloned(),
+    );
+    assert_eq!(d["args"], Value::Array(expected));
+    assert_eq!(
+        d["ports"][4],
+        json!({"name": "dapr-debug", "containerPort": 40001})
+    );
+}
+
+#[test]
+fn declared_component_containers_get_the_socket_and_no_dapr_app_env() {
+    let mut pod = with_annotations(
+        json!({"dapr.io/pluggable-components": "my-store", "dapr.io/pluggable-components-sockets-folder": "/sockets"}),
+    );
+    pod["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "my-store", "image": "store:1"}));
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    let pod = mutated(&out);
+    let mount = json!({"name": "dapr-components-unix-domain-socket", "mountPath": "/sockets"});
+    let env = json!({"name": "DAPR_COMPONENT_SOCKETS_FOLDER", "value": "/sockets"});
+    assert_eq!(
+        pod["spec"]["containers"][1],
+        json!({"name": "my-store", "image": "store:1", "env": [env], "volumeMounts": [mount]})
+    );
+    assert_eq!(
+        pod["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        pod["spec"]["volumes"][2],
+        json!({"name": "dapr-components-unix-domain-socket", "emptyDir": {}})
+    );
+    let d = daprd(pod);
+    assert_eq!(
+        d["volumeMounts"].as_array().unwrap().last().unwrap(),
+        &mount
+    );
+    assert_eq!(d["env"].as_array().unwrap().last().unwrap(), &env);
+}
+
+#[test]
+fn a_pod_without_volumes_keeps_the_token_volume_beside_the_component_volume() {
+    let pod = json!({
+        "metadata": {"name": "solo", "annotations": {"dapr.io/enabled": "true", "dapr.io/pluggable-components": "store"}},
+        "spec": {"automountServiceAccountToken": false, "containers": [{"name": "app", "image": "a"}, {"name": "store", "image": "s"}]}
+    });
+    let out = run(pod, &Settings::default(), &FakeCluster::new());
+    let names: Vec<&str> = mutated(&out)["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["dapr-identity-token", "dapr-components-unix-domain-socket"]
+    );
+}
+
+#[test]
+fn injected_components_come_after_daprd_with_their_volumes() {
+    let mut cluster = FakeCluster::new();
+    cluster.components = Ok(vec![
+        json!({"metadata": {"name": "pubsub", "annotations": {"dapr.io/component-container": "{\"image\":\"pubsub:1\",\"volumeMounts\":[{\"name\":\"cache\",\"mountPath\":\"/cache\"}]}"}}}),
+        json!({"metadata": {"name": "other", "annotations": {"dapr.io/component-container": "{\"name\":\"other\",\"image\":\"other:1\"}"}}, "scopes": ["someone-else"]}),
+    ]);
+    let out = run(
+        with_annotations(json!({"dapr.io/inject-pluggable-components": "true"})),
+        &Settings::default(),
+        &cluster,
+    );
+    let pod = mutated(&out);
+    assert_eq!(
+        cluster.calls(),
+        vec![
+            "Configuration/daprsystem",
+            "ConfigMap/dapr-trust-bundle",
+            "Component/*"
+        ]
+    );
+    assert_eq!(
+        cluster.calls.borrow()[2],
+        json!({"api_version": "dapr.io/v1alpha1", "kind": "Component", "namespace": "default", "label_selector": null, "field_selector": null, "field_masks": ["metadata.annotations", "metadata.name", "scopes"]})
+    );
+    let containers = pod["spec"]["containers"].as_array().unwrap();
+    assert_eq!(
+        containers
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["app", "daprd", "pubsub"]
+    );
+    assert_eq!(
+        containers[2],
+        json!({"name": "pubsub", "image": "pubsub:1",
+               "volumeMounts": [{"name": "cache", "mountPath": "/cache"}, {"name": "dapr-components-unix-domain-socket", "mountPath": "/tmp/dapr-components-sockets"}],
+               "env": [{"name": "DAPR_COMPONENT_SOCKETS_FOLDER", "value": "/tmp/dapr-components-sockets"}]})
+    );
+    let volumes: Vec<&str> = pod["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        volumes,
+        vec![
+            "kube-api-access-x1y2z",
+            "dapr-identity-token",
+            "dapr-components-unix-domain-socket",
+            "cache"
+        ]
+    );
+}
+
+#[test]
+fn a_failed_component_list_rejects_the_pod() {
+    let mut cluster = FakeCluster::new();
+    cluster.components = Err("forbidden".to_owned());
+    let out = run(
+        with_annotations(json!({"dapr.io/inject-pluggable-components": "true"})),
+        &Settings::default(),
+        &cluster,
+    );
+    assert_eq!(
+        out.decision,
+        Decision::Reject("cannot list the Dapr Components of namespace default for dapr.io/inject-pluggable-components: forbidden; let the PolicyServer list components.dapr.io (examples/rbac.yaml) or remove the annotation".to_owned())
+    );
+}
