@@ -23,15 +23,25 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     for key in path {
         cur = &cur[*key];
     }
-    cur.as_str().unwrap_or_else(|| panic!("{path:?} is not a string"))
+    cur.as_str()
+        .unwrap_or_else(|| panic!("{path:?} is not a string"))
 }
 
 /// The (apiVersion, kind) pairs the policy reads through host capabilities.
 fn resources_read_by_the_code() -> Vec<(String, String)> {
     vec![
-        (cluster::DAPR_API_VERSION.to_owned(), cluster::CONFIGURATION_KIND.to_owned()),
-        (cluster::CONFIG_MAP_API_VERSION.to_owned(), cluster::CONFIG_MAP_KIND.to_owned()),
-        (cluster::DAPR_API_VERSION.to_owned(), cluster::COMPONENT_KIND.to_owned()),
+        (
+            cluster::DAPR_API_VERSION.to_owned(),
+            cluster::CONFIGURATION_KIND.to_owned(),
+        ),
+        (
+            cluster::CONFIG_MAP_API_VERSION.to_owned(),
+            cluster::CONFIG_MAP_KIND.to_owned(),
+        ),
+        (
+            cluster::DAPR_API_VERSION.to_owned(),
+            cluster::COMPONENT_KIND.to_owned(),
+        ),
     ]
 }
 
@@ -39,14 +49,22 @@ fn pairs(list: &Value) -> Vec<(String, String)> {
     list.as_sequence()
         .expect("a list of resources")
         .iter()
-        .map(|r| (str_at(r, &["apiVersion"]).to_owned(), str_at(r, &["kind"]).to_owned()))
+        .map(|r| {
+            (
+                str_at(r, &["apiVersion"]).to_owned(),
+                str_at(r, &["kind"]).to_owned(),
+            )
+        })
         .collect()
 }
 
 #[test]
 fn metadata_declares_exactly_the_resources_the_code_reads() {
     let metadata = yaml("metadata.yml");
-    assert_eq!(pairs(&metadata["contextAwareResources"]), resources_read_by_the_code());
+    assert_eq!(
+        pairs(&metadata["contextAwareResources"]),
+        resources_read_by_the_code()
+    );
     assert_eq!(metadata["mutating"], Value::Bool(true));
     assert_eq!(metadata["backgroundAudit"], Value::Bool(false));
     let rule = &metadata["rules"][0];
@@ -60,18 +78,35 @@ fn the_artifacthub_package_agrees_with_metadata() {
     let metadata = yaml("metadata.yml");
     let pkg = yaml("artifacthub-pkg.yml");
     let a = |key: &str| str_at(&metadata, &["annotations", key]).to_owned();
-    assert_eq!(str_at(&pkg, &["version"]), a("io.kubewarden.policy.version"));
+    assert_eq!(
+        str_at(&pkg, &["version"]),
+        a("io.kubewarden.policy.version")
+    );
     assert_eq!(str_at(&pkg, &["name"]), a("io.kubewarden.policy.title"));
-    assert_eq!(str_at(&pkg, &["displayName"]), a("io.artifacthub.displayName"));
-    assert_eq!(str_at(&pkg, &["description"]), a("io.kubewarden.policy.description"));
-    assert_eq!(str_at(&pkg, &["license"]), a("io.kubewarden.policy.license"));
+    assert_eq!(
+        str_at(&pkg, &["displayName"]),
+        a("io.artifacthub.displayName")
+    );
+    assert_eq!(
+        str_at(&pkg, &["description"]),
+        a("io.kubewarden.policy.description")
+    );
+    assert_eq!(
+        str_at(&pkg, &["license"]),
+        a("io.kubewarden.policy.license")
+    );
     assert_eq!(str_at(&pkg, &["homeURL"]), a("io.kubewarden.policy.url"));
     assert_eq!(
         str_at(&pkg["containersImages"][0], &["image"]),
-        format!("{}:v{}", a("io.kubewarden.policy.ociUrl"), a("io.kubewarden.policy.version"))
+        format!(
+            "{}:v{}",
+            a("io.kubewarden.policy.ociUrl"),
+            a("io.kubewarden.policy.version")
+        )
     );
     let annotations = &pkg["annotations"];
-    let context: Value = serde_yaml::from_str(str_at(annotations, &["kubewarden/contextAwareResources"])).unwrap();
+    let context: Value =
+        serde_yaml::from_str(str_at(annotations, &["kubewarden/contextAwareResources"])).unwrap();
     assert_eq!(pairs(&context), resources_read_by_the_code());
     let rules: Value = serde_yaml::from_str(str_at(annotations, &["kubewarden/rules"])).unwrap();
     assert_eq!(rules, metadata["rules"]);
@@ -81,18 +116,25 @@ fn the_artifacthub_package_agrees_with_metadata() {
 #[test]
 fn the_cargo_version_is_the_policy_version() {
     let metadata = yaml("metadata.yml");
-    assert_eq!(str_at(&metadata, &["annotations", "io.kubewarden.policy.version"]), env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        str_at(&metadata, &["annotations", "io.kubewarden.policy.version"]),
+        env!("CARGO_PKG_VERSION")
+    );
 }
 
 #[test]
 fn the_example_policy_grants_what_metadata_asks_for() {
     let policy = yaml("examples/cluster-admission-policy.yaml");
     let metadata = yaml("metadata.yml");
-    assert_eq!(policy["spec"]["contextAwareResources"], metadata["contextAwareResources"]);
+    assert_eq!(
+        policy["spec"]["contextAwareResources"],
+        metadata["contextAwareResources"]
+    );
     assert_eq!(policy["spec"]["rules"], metadata["rules"]);
     assert_eq!(policy["spec"]["mutating"], Value::Bool(true));
     let settings = serde_yaml::to_string(&policy["spec"]["settings"]).unwrap();
-    let settings: dapr_sidecar_injector::settings::Settings = serde_yaml::from_str(&settings).unwrap();
+    let settings: dapr_sidecar_injector::settings::Settings =
+        serde_yaml::from_str(&settings).unwrap();
     settings.validate().unwrap();
 }
 
@@ -108,9 +150,22 @@ fn the_rbac_example_lets_the_policy_server_read_every_resource() {
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         let resource = format!("{}s", kind.to_lowercase());
         let granted = rules.iter().any(|r| {
-            let has = |field: &str, value: &str| r[field].as_sequence().unwrap().iter().any(|v| v.as_str() == Some(value));
-            has("apiGroups", group) && has("resources", &resource) && ["get", "list", "watch"].iter().all(|verb| has("verbs", verb))
+            let has = |field: &str, value: &str| {
+                r[field]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v.as_str() == Some(value))
+            };
+            has("apiGroups", group)
+                && has("resources", &resource)
+                && ["get", "list", "watch"]
+                    .iter()
+                    .all(|verb| has("verbs", verb))
         });
-        assert!(granted, "no rule grants get/list/watch on {resource} in group {group:?}");
+        assert!(
+            granted,
+            "no rule grants get/list/watch on {resource} in group {group:?}"
+        );
     }
 }

@@ -1,0 +1,61 @@
+//! The README documents what the code does: every annotation row comes from the table in
+//! `src/annotations.rs`, every setting from `Settings`.
+
+use dapr_sidecar_injector::annotations::ANNOTATIONS;
+use dapr_sidecar_injector::settings::Settings;
+
+fn readme() -> String {
+    std::fs::read_to_string("README.md").expect("README.md")
+}
+
+/// The README row of one annotation.
+pub fn annotation_row(key: &str, type_name: &str, default: &str, effect: &str) -> String {
+    format!("| `{key}` | {type_name} | {default} | {effect} |")
+}
+
+#[test]
+fn the_readme_lists_every_annotation_with_its_type_default_and_effect() {
+    let readme = readme();
+    let missing: Vec<String> = ANNOTATIONS
+        .iter()
+        .map(|a| annotation_row(a.key, a.type_name, a.default, a.effect))
+        .filter(|row| !readme.contains(row.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README rows missing or outdated:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = readme();
+    let settings = serde_json::to_value(Settings::default()).unwrap();
+    let missing: Vec<&String> = settings
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|key| !readme.contains(&format!("| `{key}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "settings missing from the README: {missing:?}"
+    );
+}
+
+#[test]
+fn the_ci_script_runs_the_readme_commands() {
+    let readme = readme();
+    let ci = std::fs::read_to_string(".ci/run").expect(".ci/run");
+    for command in ["make example", "make test e2e-tests"] {
+        assert!(
+            readme.contains(&format!("\n{command}\n")),
+            "README lacks `{command}`"
+        );
+        assert!(
+            ci.contains(&format!("\n{command}\n")),
+            ".ci/run lacks `{command}`"
+        );
+    }
+}
