@@ -22,14 +22,32 @@ impl Problem {
         }
     }
 
-    /// `dapr.io/<name>: <what>`, the form every warning takes.
+    /// `dapr.io/<name>: <what>`, the form every warning takes, under 120 characters.
     pub fn to_warning(&self) -> String {
-        format!("{}: {}", self.key, self.message)
+        cap(format!("{}: {}", self.key, self.message))
     }
 }
 
 /// Longest part of a user value quoted back in a message, so that warnings stay short.
-const QUOTED_VALUE_MAX_CHARS: usize = 40;
+const QUOTED_VALUE_MAX_CHARS: usize = 24;
+
+/// Longest warning, in characters: `kubectl` shows each on one line.
+pub const WARNING_MAX_CHARS: usize = 119;
+
+/// Cuts a message to [`WARNING_MAX_CHARS`].
+pub fn cap(message: String) -> String {
+    match message
+        .char_indices()
+        .nth(WARNING_MAX_CHARS.saturating_sub(1))
+    {
+        Some((end, _)) if message.chars().count() > WARNING_MAX_CHARS => {
+            let mut cut = message.get(..end).unwrap_or_default().to_owned();
+            cut.push('…');
+            cut
+        }
+        _ => message,
+    }
+}
 
 /// The value in double quotes, cut to a readable length, with control characters escaped.
 pub fn quote(value: &str) -> String {
@@ -91,10 +109,7 @@ mod read {
                 if !is_truthy(v) && !is_falsy(v) {
                     p.push(Problem::new(
                         key,
-                        format!(
-                            "{} is not a boolean; read as false (use \"true\" or \"false\")",
-                            quote(v)
-                        ),
+                        format!("{} is not a boolean; read as false", quote(v)),
                     ));
                 }
                 is_truthy(v)
@@ -168,12 +183,7 @@ mod read {
         } else {
             p.push(Problem::new(
                 key,
-                format!(
-                    "{} is not {what} ({} to {}); ignored",
-                    quote(v),
-                    range.start(),
-                    range.end()
-                ),
+                format!("{} is not {what}; ignored", quote(v)),
             ));
             None
         }
@@ -181,7 +191,7 @@ mod read {
 
     /// A container port: the API server rejects anything outside 1-65535.
     pub fn port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
-        ranged(raw, key, 1..=65535, "a valid port", p)
+        ranged(raw, key, 1..=65535, "a port (1-65535)", p)
             .and_then(|n| i32::try_from(n).ok())
             .unwrap_or(default)
     }
@@ -193,7 +203,7 @@ mod read {
         default: i32,
         p: &mut Vec<Problem>,
     ) -> i32 {
-        ranged(raw, key, 0..=65535, "a valid port", p)
+        ranged(raw, key, 0..=65535, "a port (0-65535)", p)
             .and_then(|n| i32::try_from(n).ok())
             .unwrap_or(default)
     }
@@ -205,15 +215,9 @@ mod read {
         default: i32,
         p: &mut Vec<Problem>,
     ) -> i32 {
-        ranged(
-            raw,
-            key,
-            0..=i64::from(i32::MAX),
-            "a non-negative 32-bit integer",
-            p,
-        )
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or(default)
+        ranged(raw, key, 0..=i64::from(i32::MAX), "in 0-2147483647", p)
+            .and_then(|n| i32::try_from(n).ok())
+            .unwrap_or(default)
     }
 
     pub fn int32(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
@@ -597,7 +601,7 @@ mod tests {
         assert!(!a.enable_metrics);
         assert_eq!(
             problems[0].to_warning(),
-            "dapr.io/enable-metrics: \"ture\" is not a boolean; read as false (use \"true\" or \"false\")"
+            "dapr.io/enable-metrics: \"ture\" is not a boolean; read as false"
         );
     }
 
@@ -628,8 +632,8 @@ mod tests {
         assert_eq!(
             problems.iter().map(Problem::to_warning).collect::<Vec<_>>(),
             vec![
-                "dapr.io/metrics-port: \"-5\" is not a valid port (1 to 65535); ignored",
-                "dapr.io/grpc-port: \"70000\" is not a valid port (1 to 65535); ignored",
+                "dapr.io/metrics-port: \"-5\" is not a port (1-65535); ignored",
+                "dapr.io/grpc-port: \"70000\" is not a port (1-65535); ignored",
             ]
         );
     }
@@ -704,6 +708,8 @@ mod tests {
     fn quoted_values_are_cut_and_escaped() {
         assert_eq!(quote("a\nb"), "\"a\\nb\"");
         let long = "x".repeat(1000);
-        assert_eq!(quote(&long).chars().count(), 43);
+        assert_eq!(quote(&long).chars().count(), 27);
+        assert_eq!(cap("y".repeat(500)).chars().count(), 119);
+        assert_eq!(cap("short".to_owned()), "short");
     }
 }

@@ -102,11 +102,11 @@ pub fn unauthorized_reason<G: AsRef<str>>(
     let who = if username.is_empty() {
         "an anonymous requester".to_owned()
     } else {
-        format!("\"{username}\"")
+        crate::annotations::quote(username)
     };
-    Some(format!(
-        "dapr.io/enabled: sidecar not injected: {who} is not an allowed service account; add it to the policy setting allowedServiceAccounts"
-    ))
+    Some(crate::annotations::cap(format!(
+        "dapr.io/enabled: not injected: {who} may not inject; add it to setting allowedServiceAccounts"
+    )))
 }
 
 /// A glob that Go's `path.Match` reports as `ErrBadPattern`.
@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(unauthorized_reason(&m, "admin", &["system:masters"]), None);
         assert_eq!(
             unauthorized_reason(&m, "jane", &["system:authenticated"]).unwrap(),
-            "dapr.io/enabled: sidecar not injected: \"jane\" is not an allowed service account; add it to the policy setting allowedServiceAccounts"
+            "dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting allowedServiceAccounts"
         );
     }
 }

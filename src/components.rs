@@ -27,10 +27,7 @@ pub fn injectable(app_id: &str, components: &[Value], problems: &mut Vec<Problem
             _ => {
                 problems.push(Problem::new(
                     keys::component_container,
-                    format!(
-                        "Component {} does not hold a container as JSON; skipped",
-                        quote(name)
-                    ),
+                    format!("Component {} has no container JSON; skipped", quote(name)),
                 ));
                 continue;
             }
@@ -128,7 +125,7 @@ mod tests {
         assert!(injectable("myapp", &list, &mut problems).is_empty());
         assert_eq!(
             problems[0].to_warning(),
-            "dapr.io/component-container: Component \"bad\" does not hold a container as JSON; skipped"
+            "dapr.io/component-container: Component \"bad\" has no container JSON; skipped"
         );
     }
 }

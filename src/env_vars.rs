@@ -93,7 +93,7 @@ pub fn parse(
         if !is_env_var_name(name) {
             problems.push(Problem::new(
                 key,
-                format!("{} is not a valid env var name; entry dropped", quote(name)),
+                format!("{} is not a valid env var name; dropped", quote(name)),
             ));
             continue;
         }
@@ -106,7 +106,8 @@ pub fn parse(
                 None => problems.push(Problem::new(
                     key,
                     format!(
-                        "{name}: {} is not secret or secret:key; no env var added",
+                        "{}: {} is not secret or secret:key; skipped",
+                        quote(name),
                         quote(v)
                     ),
                 )),
@@ -279,7 +280,7 @@ mod tests {
         assert_eq!(vars, json!([]));
         assert_eq!(
             warnings,
-            vec!["dapr.io/env: A: \"s:k:x\" is not secret or secret:key; no env var added"]
+            vec!["dapr.io/env: \"A\": \"s:k:x\" is not secret or secret:key; skipped"]
         );
     }
 
@@ -289,7 +290,7 @@ mod tests {
         assert_eq!(keys, vec!["B"]);
         assert_eq!(
             warnings,
-            vec!["dapr.io/env: \"1A\" is not a valid env var name; entry dropped"]
+            vec!["dapr.io/env: \"1A\" is not a valid env var name; dropped"]
         );
     }
 }

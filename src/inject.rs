@@ -297,7 +297,10 @@ fn inject_viewed(
     if protocol.is_empty() {
         problems.push(Problem::new(
             keys::app_protocol,
-            format!("{} is not a protocol Dapr knows (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set", crate::annotations::quote(&annotations.app_protocol)),
+            format!(
+                "{} is unknown (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set",
+                crate::annotations::quote(&annotations.app_protocol)
+            ),
         ));
     } else {
         app_env.push(plain_env(APP_ENV_APP_PROTOCOL, protocol));
@@ -371,7 +374,7 @@ fn component_additions(
             problems.push(Problem::new(
                 keys::inject_pluggable_components,
                 format!(
-                    "component container {} clashes with a container of the Pod; skipped",
+                    "container {} clashes with a Pod container; skipped",
                     crate::annotations::quote(&name)
                 ),
             ));

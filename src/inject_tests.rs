@@ -339,7 +339,7 @@ fn an_unauthorized_requester_gets_the_pod_unchanged_with_a_warning() {
     assert_eq!(
         outcome.warnings,
         vec![
-            "dapr.io/enabled: sidecar not injected: \"jane\" is not an allowed service account; add it to the policy setting allowedServiceAccounts"
+            "dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting allowedServiceAccounts"
         ]
     );
     assert!(cluster.calls().is_empty());
@@ -443,7 +443,7 @@ fn ignored_annotation_values_become_warnings_and_keep_defaults() {
         out.warnings,
         vec![
             "dapr.io/app-port: \"zorro\" is not an integer; ignored",
-            "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (must start with a number, e.g. 100m, 0.5, 128Mi or 1Gi); all 4 sidecar resource annotations ignored",
+            "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (not a number); all 4 ignored",
         ]
     );
 }
@@ -527,7 +527,7 @@ fn app_protocol_is_raw_in_args_and_normalised_in_app_env() {
     assert_eq!(
         out.warnings,
         vec![
-            "dapr.io/app-protocol: \"tcp\" is not a protocol Dapr knows (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set"
+            "dapr.io/app-protocol: \"tcp\" is unknown (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set"
         ]
     );
 }

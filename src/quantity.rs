@@ -8,7 +8,7 @@ const BINARY_SI: &[&str] = &["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 pub fn validate(value: &str) -> Result<(), String> {
     let unsigned = value.strip_prefix('+').unwrap_or(value);
     if unsigned.starts_with('-') {
-        return Err("must not be negative".to_owned());
+        return Err("negative".to_owned());
     }
     let number_end = unsigned
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -16,14 +16,12 @@ pub fn validate(value: &str) -> Result<(), String> {
     let (number, suffix) = unsigned.split_at(number_end);
     let digits = number.chars().filter(char::is_ascii_digit).count();
     if digits == 0 || number.matches('.').count() > 1 {
-        return Err("must start with a number, e.g. 100m, 0.5, 128Mi or 1Gi".to_owned());
+        return Err("not a number".to_owned());
     }
     if DECIMAL_SI.contains(&suffix) || BINARY_SI.contains(&suffix) || is_exponent(suffix) {
         Ok(())
     } else {
-        Err(format!(
-            "unknown suffix \"{suffix}\"; use one of m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3"
-        ))
+        Err("bad suffix".to_owned())
     }
 }
 
@@ -50,25 +48,13 @@ mod tests {
 
     #[test]
     fn malformed_or_negative_quantities_are_refused_with_a_reason() {
-        assert_eq!(validate("-1").unwrap_err(), "must not be negative");
-        assert!(
-            validate("")
-                .unwrap_err()
-                .starts_with("must start with a number")
-        );
-        assert!(
-            validate("abc")
-                .unwrap_err()
-                .starts_with("must start with a number")
-        );
-        assert!(validate("1.2.3").is_err());
-        assert!(
-            validate("1mi")
-                .unwrap_err()
-                .starts_with("unknown suffix \"mi\"")
-        );
-        assert!(validate("1 Gi").is_err());
-        assert!(validate("1e").is_err());
-        assert!(validate("1KiB").is_err());
+        assert_eq!(validate("-1").unwrap_err(), "negative");
+        assert_eq!(validate("").unwrap_err(), "not a number");
+        assert_eq!(validate("abc").unwrap_err(), "not a number");
+        assert_eq!(validate("1.2.3").unwrap_err(), "not a number");
+        assert_eq!(validate("1mi").unwrap_err(), "bad suffix");
+        assert_eq!(validate("1 Gi").unwrap_err(), "bad suffix");
+        assert_eq!(validate("1e").unwrap_err(), "bad suffix");
+        assert_eq!(validate("1KiB").unwrap_err(), "bad suffix");
     }
 }

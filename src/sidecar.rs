@@ -185,7 +185,10 @@ fn resources(a: &DaprAnnotations, problems: &mut Vec<Problem>) -> ResourceRequir
                 invalid = true;
                 problems.push(Problem::new(
                     key,
-                    format!("{} is not a quantity ({reason}); all 4 sidecar resource annotations ignored", quote(value)),
+                    format!(
+                        "{} is not a quantity ({reason}); all 4 ignored",
+                        quote(value)
+                    ),
                 ));
             }
         }
