@@ -7,18 +7,32 @@
 
 use serde_json::{Map, Value};
 
-/// One annotation value the policy could not use as written.
+/// One thing the policy could not use as written, reported as an admission warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub key: &'static str,
+    pub key: String,
     pub message: String,
+    /// An invalid value in the Pod's annotations: with `invalidAnnotations: reject` it rejects
+    /// the Pod. Advice (unknown keys, cluster-side problems) never does.
+    pub invalid_value: bool,
 }
 
 impl Problem {
-    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+    /// An annotation value that was ignored or dropped.
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
         Problem {
-            key,
+            key: key.to_owned(),
             message: message.into(),
+            invalid_value: true,
+        }
+    }
+
+    /// Advice that does not concern an invalid value.
+    pub fn advice(key: &str, message: impl Into<String>) -> Self {
+        Problem {
+            key: key.to_owned(),
+            message: message.into(),
+            invalid_value: false,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::annotations::{DaprAnnotations, Problem, keys};
+use crate::annotations::{DaprAnnotations, Problem, keys, quote};
 use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
 use crate::cluster::{self, Cluster};
 use crate::components;
@@ -14,9 +14,10 @@ use crate::patcher::{
     LABEL_SIDECAR_INJECTED,
 };
 use crate::pod::PodView;
-use crate::settings::Settings;
+use crate::settings::{InvalidAnnotations, Settings};
 use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, SIDECAR_HTTP_PORT, SidecarInputs, plain_env};
 use crate::volumes;
+use crate::{owner, unknown_annotations};
 
 pub const POD_KIND: &str = "Pod";
 pub const CREATE: &str = "CREATE";
@@ -86,10 +87,62 @@ pub enum Skip {
 
 /// Dapr's handler pre-filter: only `true`, in any case, untrimmed.
 pub fn is_enabled(pod: &Value) -> bool {
+    enabled_value(pod).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn enabled_value(pod: &Value) -> Option<&str> {
     pod.pointer("/metadata/annotations")
         .and_then(|a| a.get(keys::enabled))
         .and_then(Value::as_str)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// How a Pod asked for injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// `dapr.io/enabled: "true"`.
+    Annotation,
+    /// No `dapr.io/enabled` in a namespace of the setting `injectNamespaces`.
+    Namespace,
+}
+
+/// Whether the Pod is to be injected, or the warnings explaining why it is not.
+pub fn injection_request(
+    pod: &Value,
+    namespace: &str,
+    settings: &Settings,
+) -> Result<Request, Vec<String>> {
+    let value = enabled_value(pod);
+    match value {
+        Some(v) if v.eq_ignore_ascii_case("true") => return Ok(Request::Annotation),
+        None if settings.injects_namespace(namespace) => return Ok(Request::Namespace),
+        _ => {}
+    }
+    let warning = match value {
+        Some(v) if crate::annotations::is_truthy(v) => {
+            format!(
+                "{}: {} does not inject; only \"true\" does",
+                keys::enabled,
+                crate::annotations::quote(v)
+            )
+        }
+        _ => {
+            let has_dapr_annotations = pod
+                .pointer("/metadata/annotations")
+                .and_then(Value::as_object)
+                .is_some_and(|a| {
+                    a.keys()
+                        .any(|k| k.starts_with(crate::annotations::PREFIX) && k != keys::enabled)
+                });
+            if !has_dapr_annotations {
+                return Err(Vec::new());
+            }
+            format!(
+                "{}: not \"true\", so no sidecar; the other dapr.io annotations do nothing",
+                keys::enabled
+            )
+        }
+    };
+    Err(vec![crate::annotations::cap(warning)])
 }
 
 /// Evaluates one admission request.
@@ -103,13 +156,15 @@ pub fn evaluate(
         return Outcome::accept(Vec::new());
     }
     if object.is_null() {
-        return Outcome::accept(vec![
-            "the request carries no Pod; nothing to inject".to_owned(),
-        ]);
+        return Outcome::accept(vec![format!(
+            "{}: the request has no Pod object; nothing injected",
+            keys::enabled
+        )]);
     }
-    if !is_enabled(&object) {
-        return Outcome::accept(Vec::new());
-    }
+    let request = match injection_request(&object, admission.namespace, settings) {
+        Ok(request) => request,
+        Err(warnings) => return Outcome::accept(warnings),
+    };
     let view = match PodView::from_json(&object) {
         Ok(view) => view,
         Err(e) => return reject(format!("cannot inject the Dapr sidecar: {e}"), Vec::new()),
@@ -132,7 +187,14 @@ pub fn evaluate(
             );
         }
     }
-    match inject_viewed(object, &view, admission.namespace, settings, cluster) {
+    match inject_viewed(
+        object,
+        &view,
+        admission.namespace,
+        request,
+        settings,
+        cluster,
+    ) {
         Ok(injected) => Outcome {
             decision: Decision::Mutate(injected.pod),
             warnings: injected.warnings,
@@ -163,14 +225,14 @@ pub fn inject_pod(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Result<Injected, Skip>, String> {
-    if !is_enabled(&pod) {
+    let Ok(request) = injection_request(&pod, namespace, settings) else {
         return Ok(Err(Skip::NotEnabled));
-    }
+    };
     let view = PodView::from_json(&pod)?;
     if view.has_container_named(SIDECAR_CONTAINER_NAME) {
         return Ok(Err(Skip::AlreadyInjected));
     }
-    inject_viewed(pod, &view, namespace, settings, cluster)
+    inject_viewed(pod, &view, namespace, request, settings, cluster)
         .map(Ok)
         .map_err(|(message, _)| message)
 }
@@ -179,21 +241,60 @@ fn warnings_of(problems: &[Problem]) -> Vec<String> {
     problems.iter().map(Problem::to_warning).collect()
 }
 
+/// The app id: the annotation, else the Pod's name, else (when allowed) the controller's.
+fn app_id(
+    annotations: &DaprAnnotations,
+    view: &PodView,
+    from_owner: bool,
+    problems: &mut Vec<Problem>,
+) -> String {
+    if !annotations.app_id.is_empty() {
+        return annotations.app_id.clone();
+    }
+    if !view.name.is_empty() || !from_owner {
+        return view.name.clone();
+    }
+    match owner::app_id_from_owner(view) {
+        Some((id, source)) => {
+            problems.push(Problem::advice(
+                keys::app_id,
+                format!("not set; using {} from {source}", quote(&id)),
+            ));
+            id
+        }
+        None => String::new(),
+    }
+}
+
 fn inject_viewed(
     mut pod: Value,
     view: &PodView,
     namespace: &str,
+    request: Request,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Injected, (String, Vec<String>)> {
     let mut problems = Vec::new();
     let annotations = DaprAnnotations::parse(&view.annotations, &mut problems);
-    let app_id = if annotations.app_id.is_empty() {
-        view.name.clone()
-    } else {
-        annotations.app_id.clone()
-    };
+    problems.extend(unknown_annotations::check(&view.annotations, false));
+    let from_owner = settings.app_id_from_owner || request == Request::Namespace;
+    let app_id = app_id(&annotations, view, from_owner, &mut problems);
     validate_app_id(&app_id).map_err(|e| (e, warnings_of(&problems)))?;
+    let image = annotations
+        .sidecar_image
+        .as_deref()
+        .unwrap_or(&settings.sidecar_image);
+    if !settings.image_allowed(image) {
+        return Err((
+            format!(
+                "{}: {} is not allowed by the policy setting allowedSidecarImages ({}); use an allowed image or remove the annotation",
+                keys::sidecar_image,
+                quote(image),
+                settings.allowed_sidecar_images.join(", ")
+            ),
+            warnings_of(&problems),
+        ));
+    }
 
     let mut log_notes = Vec::new();
     let cp_ns = &settings.control_plane_namespace;
@@ -287,6 +388,22 @@ fn inject_viewed(
         components_socket_mount: components.as_ref().map(|(mount, _)| mount.clone()),
     };
     let container = sidecar::build(&inputs, &mut problems);
+    if settings.invalid_annotations == InvalidAnnotations::Reject {
+        let invalid: Vec<String> = problems
+            .iter()
+            .filter(|p| p.invalid_value)
+            .map(Problem::to_warning)
+            .collect();
+        if !invalid.is_empty() {
+            return Err((
+                format!(
+                    "invalid Dapr annotations (policy setting invalidAnnotations: reject): {}",
+                    invalid.join("; ")
+                ),
+                warnings_of(&problems),
+            ));
+        }
+    }
     let image = container.image.clone().unwrap_or_default();
 
     let mut app_env = vec![

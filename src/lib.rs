@@ -23,11 +23,13 @@ pub mod components;
 pub mod env_vars;
 pub mod inject;
 pub mod names;
+pub mod owner;
 pub mod patcher;
 pub mod pod;
 pub mod quantity;
 pub mod settings;
 pub mod sidecar;
+pub mod unknown_annotations;
 pub mod volumes;
 
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::ServiceAccountMatcher;
+use crate::authz::{ServiceAccountMatcher, glob_match};
 use crate::names;
 
 pub const DEFAULT_SIDECAR_IMAGE: &str = "ghcr.io/dapr/daprd:1.18.3";
@@ -48,6 +48,54 @@ pub struct Settings {
     /// ignore the image's ENTRYPOINT).
     pub ignore_entrypoint_tolerations: Vec<Toleration>,
     pub component_sockets_folder: String,
+    /// What an annotation value that cannot be used does to the Pod.
+    pub invalid_annotations: InvalidAnnotations,
+    /// Globs (Go `path.Match`) the daprd image must match; empty allows any.
+    pub allowed_sidecar_images: Vec<String>,
+    /// Default daprd resources; the four resource annotations override each field.
+    pub sidecar_resources: Option<SidecarResources>,
+    pub security_profile: SecurityProfile,
+    /// Derive a missing app id from the Pod's controller instead of rejecting the Pod.
+    pub app_id_from_owner: bool,
+    /// Namespace globs whose Pods are injected without `dapr.io/enabled: "true"`.
+    pub inject_namespaces: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum InvalidAnnotations {
+    /// Dapr's behaviour: the value is ignored, and the policy adds a warning.
+    #[default]
+    Warn,
+    /// The Pod is rejected, with every problem listed.
+    Reject,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SecurityProfile {
+    /// daprd's securityContext exactly as Dapr builds it.
+    #[default]
+    Dapr,
+    /// daprd satisfies the Pod Security "restricted" profile.
+    Restricted,
+}
+
+/// `requests` and `limits` for `cpu` and `memory`, as Kubernetes quantities.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SidecarResources {
+    pub requests: ResourceValues,
+    pub limits: ResourceValues,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResourceValues {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
 }
 
 /// A toleration as Dapr compares it: Go `==` on every field, where `tolerationSeconds` is a
@@ -107,6 +155,12 @@ impl Default for Settings {
             native_sidecar: false,
             ignore_entrypoint_tolerations: Vec::new(),
             component_sockets_folder: crate::volumes::COMPONENTS_DEFAULT_FOLDER.to_owned(),
+            invalid_annotations: InvalidAnnotations::Warn,
+            allowed_sidecar_images: Vec::new(),
+            sidecar_resources: None,
+            security_profile: SecurityProfile::Dapr,
+            app_id_from_owner: false,
+            inject_namespaces: Vec::new(),
         }
     }
 }
@@ -187,6 +241,22 @@ impl Settings {
         )
     }
 
+    /// True when `image` may be the daprd image.
+    pub fn image_allowed(&self, image: &str) -> bool {
+        self.allowed_sidecar_images.is_empty()
+            || self
+                .allowed_sidecar_images
+                .iter()
+                .any(|g| glob_match(g, image).unwrap_or(false))
+    }
+
+    /// True when Pods of `namespace` are injected without the annotation.
+    pub fn injects_namespace(&self, namespace: &str) -> bool {
+        self.inject_namespaces
+            .iter()
+            .any(|g| glob_match(g, namespace).unwrap_or(false))
+    }
+
     /// The first problem found, with the setting's name, its value, and what to do.
     pub fn validate(&self) -> Result<(), String> {
         if self.sidecar_image.trim().is_empty() {
@@ -246,8 +316,49 @@ impl Settings {
         }
         ServiceAccountMatcher::new(&self.allowed_service_accounts)
             .map_err(|e| format!("allowedServiceAccounts: {e}"))?;
+        validate_globs("allowedSidecarImages", &self.allowed_sidecar_images)?;
+        if !self.image_allowed(&self.sidecar_image) {
+            return Err(format!(
+                "sidecarImage \"{}\" does not match allowedSidecarImages; add a matching glob or change the image",
+                self.sidecar_image
+            ));
+        }
+        validate_globs("injectNamespaces", &self.inject_namespaces)?;
+        if self.security_profile == SecurityProfile::Restricted
+            && (!self.run_as_non_root || self.run_as_user == Some(0))
+        {
+            return Err(
+                "securityProfile restricted needs runAsNonRoot true and a runAsUser other than 0"
+                    .to_owned(),
+            );
+        }
+        if let Some(resources) = &self.sidecar_resources {
+            for (name, value) in [
+                ("requests.cpu", &resources.requests.cpu),
+                ("requests.memory", &resources.requests.memory),
+                ("limits.cpu", &resources.limits.cpu),
+                ("limits.memory", &resources.limits.memory),
+            ] {
+                if let Some(value) = value {
+                    crate::quantity::validate(value).map_err(|e| {
+                        format!("sidecarResources.{name} \"{value}\" is not a quantity ({e}); use e.g. 100m, 0.5, 128Mi or 1Gi")
+                    })?;
+                }
+            }
+        }
         Ok(())
     }
+}
+
+fn validate_globs(setting: &str, globs: &[String]) -> Result<(), String> {
+    for g in globs {
+        if g.trim().is_empty() || glob_match(g, "").is_err() {
+            return Err(format!(
+                "{setting}: \"{g}\" is not a valid glob (use *, ?, [a-z] or [^a])"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl kubewarden_policy_sdk::settings::Validatable for Settings {
@@ -403,6 +514,78 @@ mod tests {
                 .unwrap_err()
                 .contains("must be an absolute path")
         );
+    }
+
+    #[test]
+    fn opt_in_settings_default_to_dapr_behaviour() {
+        let s = settings(json!({})).unwrap();
+        assert_eq!(s.invalid_annotations, InvalidAnnotations::Warn);
+        assert_eq!(s.security_profile, SecurityProfile::Dapr);
+        assert!(
+            !s.app_id_from_owner && s.inject_namespaces.is_empty() && s.sidecar_resources.is_none()
+        );
+        assert!(s.image_allowed("anything/at:all"));
+    }
+
+    #[test]
+    fn an_unknown_mode_lists_the_known_ones() {
+        let err = settings(json!({"invalidAnnotations": "rejct"})).unwrap_err();
+        assert!(
+            err.contains("unknown variant `rejct`, expected `warn` or `reject`"),
+            "{err}"
+        );
+        let err = settings(json!({"securityProfile": "baseline"})).unwrap_err();
+        assert!(err.contains("expected `dapr` or `restricted`"), "{err}");
+    }
+
+    #[test]
+    fn the_sidecar_image_must_match_allowed_sidecar_images() {
+        assert!(settings(json!({"allowedSidecarImages": ["ghcr.io/dapr/daprd:*"]})).is_ok());
+        assert_eq!(
+            settings(json!({"allowedSidecarImages": ["docker.io/dapr/*"]})).unwrap_err(),
+            "sidecarImage \"ghcr.io/dapr/daprd:1.18.3\" does not match allowedSidecarImages; add a matching glob or change the image"
+        );
+        assert!(
+            settings(json!({"allowedSidecarImages": ["ghcr.io/["]}))
+                .unwrap_err()
+                .starts_with("allowedSidecarImages: \"ghcr.io/[\" is not a valid glob")
+        );
+    }
+
+    #[test]
+    fn sidecar_resources_must_be_quantities_of_cpu_and_memory() {
+        let s = settings(json!({"sidecarResources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}})).unwrap();
+        assert_eq!(
+            s.sidecar_resources.unwrap().limits.memory.as_deref(),
+            Some("256Mi")
+        );
+        assert_eq!(
+            settings(json!({"sidecarResources": {"limits": {"cpu": "lots"}}})).unwrap_err(),
+            "sidecarResources.limits.cpu \"lots\" is not a quantity (not a number); use e.g. 100m, 0.5, 128Mi or 1Gi"
+        );
+        assert!(
+            settings(json!({"sidecarResources": {"requests": {"gpu": "1"}}}))
+                .unwrap_err()
+                .contains("unknown field `gpu`")
+        );
+    }
+
+    #[test]
+    fn the_restricted_profile_refuses_root_settings() {
+        assert!(settings(json!({"securityProfile": "restricted", "runAsNonRoot": false})).is_err());
+        assert!(settings(json!({"securityProfile": "restricted", "runAsUser": 0})).is_err());
+        assert!(settings(json!({"securityProfile": "restricted", "runAsUser": 1000})).is_ok());
+    }
+
+    #[test]
+    fn inject_namespaces_are_globs() {
+        let s = settings(json!({"injectNamespaces": ["team-*", "shop"]})).unwrap();
+        assert!(
+            s.injects_namespace("team-a")
+                && s.injects_namespace("shop")
+                && !s.injects_namespace("kube-system")
+        );
+        assert!(settings(json!({"injectNamespaces": [""]})).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::annotations::{DaprAnnotations, Problem, keys, quote};
 use crate::env_vars::{self, ParsedEnv};
 use crate::quantity;
-use crate::settings::Settings;
+use crate::settings::{SecurityProfile, Settings, SidecarResources};
 
 pub const SIDECAR_CONTAINER_NAME: &str = "daprd";
 pub const SIDECAR_HTTP_PORT: i32 = 3500;
@@ -31,6 +31,8 @@ pub const MODE_KUBERNETES: &str = "kubernetes";
 pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 pub const WINDOWS_ADMIN_USER: &str = "ContainerAdministrator";
 pub const NATIVE_SIDECAR_RESTART_POLICY: &str = "Always";
+pub const SECCOMP_RUNTIME_DEFAULT: &str = "RuntimeDefault";
+pub const DROP_ALL: &str = "ALL";
 
 pub mod env {
     pub const NAMESPACE: &str = "NAMESPACE";
@@ -142,46 +144,48 @@ pub fn actors_flags(settings: &Settings, annotations: &DaprAnnotations) -> Actor
     flags
 }
 
-/// The four resource annotations: all applied, or (when any is invalid) none.
-fn resources(a: &DaprAnnotations, problems: &mut Vec<Problem>) -> ResourceRequirements {
+/// The setting `sidecarResources`, then the four resource annotations over it, field by
+/// field; one invalid annotation drops all four annotations, as in Dapr.
+fn resources(
+    a: &DaprAnnotations,
+    defaults: Option<&SidecarResources>,
+    problems: &mut Vec<Problem>,
+) -> ResourceRequirements {
+    let defaults = defaults.cloned().unwrap_or_default();
     let entries = [
         (
             keys::sidecar_cpu_request,
             &a.sidecar_cpu_request,
+            defaults.requests.cpu,
             true,
             "cpu",
         ),
-        (keys::sidecar_cpu_limit, &a.sidecar_cpu_limit, false, "cpu"),
+        (
+            keys::sidecar_cpu_limit,
+            &a.sidecar_cpu_limit,
+            defaults.limits.cpu,
+            false,
+            "cpu",
+        ),
         (
             keys::sidecar_memory_request,
             &a.sidecar_memory_request,
+            defaults.requests.memory,
             true,
             "memory",
         ),
         (
             keys::sidecar_memory_limit,
             &a.sidecar_memory_limit,
+            defaults.limits.memory,
             false,
             "memory",
         ),
     ];
-    let mut requests = BTreeMap::new();
-    let mut limits = BTreeMap::new();
     let mut invalid = false;
-    for (key, value, is_request, resource) in entries {
-        let Some(value) = value.as_deref().filter(|v| !v.is_empty()) else {
-            continue;
-        };
-        match quantity::validate(value) {
-            Ok(()) => {
-                let target = if is_request {
-                    &mut requests
-                } else {
-                    &mut limits
-                };
-                target.insert(resource.to_owned(), Quantity(value.to_owned()));
-            }
-            Err(reason) => {
+    for (key, value, ..) in &entries {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            if let Err(reason) = quantity::validate(value) {
                 invalid = true;
                 problems.push(Problem::new(
                     key,
@@ -193,8 +197,18 @@ fn resources(a: &DaprAnnotations, problems: &mut Vec<Problem>) -> ResourceRequir
             }
         }
     }
-    if invalid {
-        return ResourceRequirements::default();
+    let mut requests = BTreeMap::new();
+    let mut limits = BTreeMap::new();
+    for (_, annotation, default, is_request, resource) in entries {
+        let annotation = annotation.clone().filter(|v| !v.is_empty() && !invalid);
+        if let Some(value) = annotation.or(default) {
+            let target = if is_request {
+                &mut requests
+            } else {
+                &mut limits
+            };
+            target.insert(resource.to_owned(), Quantity(value));
+        }
     }
     ResourceRequirements {
         requests: (!requests.is_empty()).then_some(requests),
@@ -386,7 +400,11 @@ pub fn daprd_args(i: &SidecarInputs<'_>) -> Vec<String> {
     args
 }
 
-fn security_context(i: &SidecarInputs<'_>, env: &[EnvVar]) -> SecurityContext {
+fn security_context(
+    i: &SidecarInputs<'_>,
+    env: &[EnvVar],
+    problems: &mut Vec<Problem>,
+) -> SecurityContext {
     let s = i.settings;
     let mut sc = SecurityContext {
         allow_privilege_escalation: Some(false),
@@ -405,7 +423,7 @@ fn security_context(i: &SidecarInputs<'_>, env: &[EnvVar]) -> SecurityContext {
     }
     if s.drop_all_capabilities {
         sc.capabilities = Some(Capabilities {
-            drop: Some(vec!["ALL".to_owned()]),
+            drop: Some(vec![DROP_ALL.to_owned()]),
             ..Default::default()
         });
     }
@@ -418,6 +436,27 @@ fn security_context(i: &SidecarInputs<'_>, env: &[EnvVar]) -> SecurityContext {
         sc.read_only_root_filesystem = Some(false);
         sc.run_as_user = None;
         sc.run_as_group = None;
+    }
+    if s.security_profile == SecurityProfile::Restricted {
+        // Pod Security "restricted" (Dapr issue 5916): these four container fields.
+        if sc.run_as_non_root == Some(false) {
+            problems.push(Problem::advice(
+                keys::env,
+                "SSL_CERT_DIR: runAsNonRoot kept true (securityProfile restricted)",
+            ));
+        }
+        sc.run_as_non_root = Some(true);
+        sc.allow_privilege_escalation = Some(false);
+        sc.capabilities = Some(Capabilities {
+            drop: Some(vec![DROP_ALL.to_owned()]),
+            ..Default::default()
+        });
+        if sc.seccomp_profile.is_none() {
+            sc.seccomp_profile = Some(SeccompProfile {
+                type_: SECCOMP_RUNTIME_DEFAULT.to_owned(),
+                ..Default::default()
+            });
+        }
     }
     sc
 }
@@ -483,7 +522,7 @@ pub fn build(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Container {
     };
 
     let mut env = daprd_env(i, problems);
-    let security_context = security_context(i, &env);
+    let security_context = security_context(i, &env, problems);
     let mut volume_mounts = i.volume_mounts.clone();
     if let Some(mount) = &i.components_socket_mount {
         volume_mounts.push(mount.clone());
@@ -516,7 +555,11 @@ pub fn build(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Container {
         args: Some(args),
         env: Some(env),
         ports: Some(ports),
-        resources: Some(resources(a, problems)),
+        resources: Some(resources(
+            a,
+            i.settings.sidecar_resources.as_ref(),
+            problems,
+        )),
         volume_mounts: (!volume_mounts.is_empty()).then_some(volume_mounts),
         readiness_probe: Some(Probe {
             http_get: Some(HTTPGetAction {
