@@ -184,17 +184,17 @@ fn resources(
     ];
     let mut invalid = false;
     for (key, value, ..) in &entries {
-        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-            if let Err(reason) = quantity::validate(value) {
-                invalid = true;
-                problems.push(Problem::new(
-                    key,
-                    format!(
-                        "{} is not a quantity ({reason}); all 4 ignored",
-                        quote(value)
-                    ),
-                ));
-            }
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty())
+            && let Err(reason) = quantity::validate(value)
+        {
+            invalid = true;
+            problems.push(Problem::new(
+                key,
+                format!(
+                    "{} is not a quantity ({reason}); all 4 ignored",
+                    quote(value)
+                ),
+            ));
         }
     }
     let mut requests = BTreeMap::new();
