@@ -140,6 +140,47 @@ mod read {
         raw.map(|v| bool(Some(v), key, false, p)).or(default)
     }
 
+    /// An image the API server accepts: not empty, no surrounding spaces.
+    pub fn opt_image(
+        raw: Option<&str>,
+        key: &str,
+        default: Option<String>,
+        p: &mut Vec<Problem>,
+    ) -> Option<String> {
+        match raw {
+            Some(v) if v.is_empty() || v.trim() != v => {
+                p.push(Problem::new(
+                    key,
+                    format!("{} is not an image; ignored, using the setting", quote(v)),
+                ));
+                default
+            }
+            _ => raw.map(str::to_owned).or(default),
+        }
+    }
+
+    /// A seccomp profile type Kubernetes accepts without a `localhostProfile`.
+    pub fn seccomp(raw: Option<&str>, key: &str, default: String, p: &mut Vec<Problem>) -> String {
+        match raw {
+            None | Some("") => default,
+            Some(v @ ("RuntimeDefault" | "Unconfined")) => v.to_owned(),
+            Some("Localhost") => {
+                p.push(Problem::new(
+                    key,
+                    "Localhost needs a localhostProfile no annotation sets; ignored",
+                ));
+                default
+            }
+            Some(v) => {
+                p.push(Problem::new(
+                    key,
+                    format!("{} is not RuntimeDefault or Unconfined; ignored", quote(v)),
+                ));
+                default
+            }
+        }
+    }
+
     pub fn string(
         raw: Option<&str>,
         _: &'static str,
@@ -430,12 +471,12 @@ annotations! {
     readiness_probe_threshold: i32 = "dapr.io/sidecar-readiness-probe-threshold", seconds, 5,
         type "int32 (>= 0)", default "5",
         "`readinessProbe.failureThreshold`.";
-    sidecar_image: Option<String> = "dapr.io/sidecar-image", opt_string, None,
+    sidecar_image: Option<String> = "dapr.io/sidecar-image", opt_image, None,
         type "string", default "setting `sidecarImage`",
-        "daprd `image`; overrides the setting.";
-    sidecar_seccomp_profile_type: String = "dapr.io/sidecar-seccomp-profile-type", string, String::new(),
+        "daprd `image`; overrides the setting. An empty or space-padded value is ignored.";
+    sidecar_seccomp_profile_type: String = "dapr.io/sidecar-seccomp-profile-type", seccomp, String::new(),
         type "string", default "\"\"",
-        "`securityContext.seccompProfile.type` when non-empty.";
+        "`securityContext.seccompProfile.type` when non-empty: `RuntimeDefault` or `Unconfined` (`Localhost` needs a profile no annotation sets).";
     http_max_request_size: Option<i64> = "dapr.io/http-max-request-size", opt_int, None,
         type "int (optional)", default "unset",
         "`--dapr-http-max-request-size N` (MB, legacy).";
@@ -588,12 +629,47 @@ mod tests {
 
     #[test]
     fn a_present_but_empty_string_annotation_applies_as_empty() {
-        let (a, _) = parse(
-            json!({"dapr.io/log-level": "", "dapr.io/app-protocol": "", "dapr.io/sidecar-image": ""}),
-        );
+        let (a, _) = parse(json!({"dapr.io/log-level": "", "dapr.io/app-protocol": ""}));
         assert_eq!(a.log_level, "");
         assert_eq!(a.app_protocol, "");
-        assert_eq!(a.sidecar_image.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn an_empty_sidecar_image_is_ignored_because_the_api_server_would_reject_it() {
+        let (a, problems) = parse(json!({"dapr.io/sidecar-image": ""}));
+        assert_eq!(a.sidecar_image, None);
+        assert_eq!(
+            problems[0].to_warning(),
+            "dapr.io/sidecar-image: \"\" is not an image; ignored, using the setting"
+        );
+        assert_eq!(
+            parse(json!({"dapr.io/sidecar-image": " img "}))
+                .0
+                .sidecar_image,
+            None
+        );
+    }
+
+    #[test]
+    fn only_seccomp_types_valid_without_a_profile_are_kept() {
+        assert_eq!(
+            parse(json!({"dapr.io/sidecar-seccomp-profile-type": "Unconfined"}))
+                .0
+                .sidecar_seccomp_profile_type,
+            "Unconfined"
+        );
+        let (a, problems) = parse(json!({"dapr.io/sidecar-seccomp-profile-type": "Localhost"}));
+        assert_eq!(a.sidecar_seccomp_profile_type, "");
+        assert_eq!(
+            problems[0].to_warning(),
+            "dapr.io/sidecar-seccomp-profile-type: Localhost needs a localhostProfile no annotation sets; ignored"
+        );
+        assert_eq!(
+            parse(json!({"dapr.io/sidecar-seccomp-profile-type": "runtime"}))
+                .1
+                .len(),
+            1
+        );
     }
 
     #[test]

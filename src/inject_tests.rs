@@ -1370,6 +1370,24 @@ fn a_sidecar_image_outside_the_allowed_globs_is_rejected_before_any_lookup() {
 }
 
 #[test]
+fn a_request_above_its_limit_drops_all_four_as_the_api_server_would_reject_it() {
+    let out = run(
+        with_annotations(
+            json!({"dapr.io/sidecar-cpu-request": "2", "dapr.io/sidecar-cpu-limit": "1500m", "dapr.io/sidecar-memory-limit": "1Gi"}),
+        ),
+        &Settings::default(),
+        &FakeCluster::new(),
+    );
+    assert_eq!(daprd(mutated(&out))["resources"], json!({}));
+    assert_eq!(
+        out.warnings,
+        vec![
+            "dapr.io/sidecar-cpu-request: cpu request \"2\" exceeds limit \"1500m\"; all 4 ignored"
+        ]
+    );
+}
+
+#[test]
 fn sidecar_resources_are_defaults_that_annotations_override_field_by_field() {
     let settings: Settings = serde_json::from_value(json!({"sidecarResources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}})).unwrap();
     let out = run(worked_example_pod(), &settings, &FakeCluster::new());
@@ -1469,9 +1487,7 @@ fn dapr_default_daprd_violates_restricted_and_the_restricted_profile_fixes_it() 
         json!({"allowPrivilegeEscalation": false, "runAsNonRoot": true, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})
     );
     let out = run(
-        with_annotations(
-            json!({"dapr.io/sidecar-seccomp-profile-type": "Localhost", "dapr.io/env": "SSL_CERT_DIR=/c"}),
-        ),
+        with_annotations(json!({"dapr.io/env": "SSL_CERT_DIR=/c"})),
         &restricted,
         &FakeCluster::new(),
     );
@@ -1481,10 +1497,19 @@ fn dapr_default_daprd_violates_restricted_and_the_restricted_profile_fixes_it() 
         "{:?}",
         restricted_violations(d)
     );
-    assert_eq!(d["securityContext"]["seccompProfile"]["type"], "Localhost");
     assert_eq!(
         out.warnings,
         vec!["dapr.io/env: SSL_CERT_DIR: runAsNonRoot kept true (securityProfile restricted)"]
+    );
+    // The annotation is the Pod author's explicit choice, and wins.
+    let out = run(
+        with_annotations(json!({"dapr.io/sidecar-seccomp-profile-type": "Unconfined"})),
+        &restricted,
+        &FakeCluster::new(),
+    );
+    assert_eq!(
+        restricted_violations(daprd(mutated(&out))),
+        vec!["seccompProfile must be RuntimeDefault or Localhost"]
     );
 }
 

@@ -197,6 +197,33 @@ fn resources(
             ));
         }
     }
+    // The API server rejects a request above its limit.
+    let chosen = |annotation: &Option<String>, default: &Option<String>| {
+        annotation
+            .clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| default.clone())
+    };
+    for (resource, request, limit) in [("cpu", 0, 1), ("memory", 2, 3)] {
+        let (Some(req), Some(lim)) = (entries.get(request), entries.get(limit)) else {
+            continue;
+        };
+        let values = (chosen(req.1, &req.2), chosen(lim.1, &lim.2));
+        if let (Some(r), Some(l)) = &values
+            && !invalid
+            && quantity::approximate_value(r) > quantity::approximate_value(l)
+        {
+            invalid = true;
+            problems.push(Problem::new(
+                req.0,
+                format!(
+                    "{resource} request {} exceeds limit {}; all 4 ignored",
+                    quote(r),
+                    quote(l)
+                ),
+            ));
+        }
+    }
     let mut requests = BTreeMap::new();
     let mut limits = BTreeMap::new();
     for (_, annotation, default, is_request, resource) in entries {

@@ -21,10 +21,15 @@ fn the_readme_lists_every_annotation_with_its_type_default_and_effect() {
         .map(|a| annotation_row(a.key, a.type_name, a.default, a.effect))
         .filter(|row| !readme.contains(row.as_str()))
         .collect();
+    let table: Vec<String> = ANNOTATIONS
+        .iter()
+        .map(|a| annotation_row(a.key, a.type_name, a.default, a.effect))
+        .collect();
     assert!(
         missing.is_empty(),
-        "README rows missing or outdated:\n{}",
-        missing.join("\n")
+        "README rows missing or outdated:\n{}\n\nThe whole table:\n{}\n",
+        missing.join("\n"),
+        table.join("\n")
     );
 }
 
