@@ -1,0 +1,340 @@
+//! Property tests: for random annotation maps and random Pod shapes, the policy never panics,
+//! its patch (computed as Kubewarden's host computes it) only adds, and only where injection
+//! owns the path; a second evaluation changes nothing; unknown fields survive; and the Pod it
+//! returns passes the API server's structural checks.
+
+use std::collections::HashSet;
+
+use dapr_sidecar_injector::annotations::ANNOTATIONS;
+use dapr_sidecar_injector::inject::{Admission, Decision, evaluate};
+use dapr_sidecar_injector::names::{dns1123_label, is_env_var_name};
+use dapr_sidecar_injector::settings::Settings;
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+use dapr_sidecar_injector::cluster::Cluster;
+use kubewarden_policy_sdk::host_capabilities::kubernetes::{
+    GetResourceRequest, ListResourcesByNamespaceRequest,
+};
+
+/// A control plane with mTLS on, a trust bundle, and one pluggable component.
+#[derive(Default)]
+struct StaticCluster;
+
+impl Cluster for StaticCluster {
+    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
+        match request.kind.as_str() {
+            "ConfigMap" => Ok(
+                json!({"data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}}),
+            ),
+            _ => Err("not found".to_owned()),
+        }
+    }
+
+    fn list_resources_by_namespace(
+        &self,
+        _: &ListResourcesByNamespaceRequest,
+    ) -> Result<Vec<Value>, String> {
+        Ok(vec![
+            json!({"metadata": {"name": "store", "annotations": {"dapr.io/component-container": "{\"image\":\"store:1\",\"volumeMounts\":[{\"name\":\"cache\",\"mountPath\":\"/cache\"}]}"}}}),
+            json!({"metadata": {"name": "c0", "annotations": {"dapr.io/component-container": "{\"image\":\"clash:1\"}"}}}),
+        ])
+    }
+}
+
+/// Values that exercise every parser: valid, invalid, empty, huge, unicode, control characters.
+fn annotation_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("true".to_owned()),
+        Just("false".to_owned()),
+        Just("yes".to_owned()),
+        Just("8080".to_owned()),
+        Just("-5".to_owned()),
+        Just("70000".to_owned()),
+        Just("0".to_owned()),
+        Just("100m".to_owned()),
+        Just("2".to_owned()),
+        Just("1Gi".to_owned()),
+        Just("v:/p,w:/q".to_owned()),
+        Just("A=1,B=x,y=2".to_owned()),
+        Just("S=sec:key,T=a:b:c".to_owned()),
+        Just("RuntimeDefault".to_owned()),
+        Just("Localhost".to_owned()),
+        Just("/tmp/socks".to_owned()),
+        Just("c0,c1".to_owned()),
+        Just("grpc".to_owned()),
+        Just("x".repeat(70_000)),
+        "\\PC{0,40}",
+        ".{0,20}",
+        "[\\x00-\\x1f]{1,5}",
+    ]
+}
+
+fn annotation_key() -> impl Strategy<Value = String> {
+    let keys: Vec<String> = ANNOTATIONS.iter().map(|a| a.key.to_owned()).collect();
+    prop_oneof![
+        8 => proptest::sample::select(keys),
+        1 => Just("dapr.io/app-prot".to_owned()),
+        1 => Just("dapr.io/id".to_owned()),
+        1 => "dapr\\.io/[a-z-]{1,12}",
+    ]
+}
+
+fn annotations() -> impl Strategy<Value = Map<String, Value>> {
+    (
+        proptest::collection::btree_map(annotation_key(), annotation_value(), 0..24),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(map, enabled, valid_id)| {
+            let mut out: Map<String, Value> = map
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            if enabled {
+                out.insert("dapr.io/enabled".into(), json!("true"));
+            }
+            if valid_id {
+                out.insert("dapr.io/app-id".into(), json!("orders"));
+            }
+            out
+        })
+}
+
+/// A container as the API server sends it, mounting some of the Pod's volumes.
+fn container(name: String, volumes: usize) -> impl Strategy<Value = Value> {
+    (
+        proptest::collection::vec(prop_oneof![Just("DAPR_HTTP_PORT"), Just("APP_PROTOCOL"), Just("HOME"), Just("PATH")], 0..4),
+        proptest::collection::vec(0..volumes.max(1), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(move |(env, mounts, with_port)| {
+            let mut env_names: Vec<&str> = env;
+            env_names.dedup();
+            let env: Vec<Value> = env_names.iter().collect::<HashSet<_>>().into_iter().map(|n| json!({"name": n, "value": "1"})).collect();
+            let mut mount_list: Vec<Value> = Vec::new();
+            if volumes > 0 {
+                for (i, v) in mounts.iter().enumerate() {
+                    mount_list.push(json!({"name": format!("v{v}"), "mountPath": format!("/mnt/{i}")}));
+                }
+            }
+            let mut c = json!({"name": name, "image": "example/app:1", "imagePullPolicy": "IfNotPresent", "resources": {},
+                               "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+                               "futureField": {"nested": [1, 2]}});
+            if !env.is_empty() {
+                c["env"] = Value::Array(env);
+            }
+            if !mount_list.is_empty() {
+                c["volumeMounts"] = Value::Array(mount_list);
+            }
+            if with_port {
+                c["ports"] = json!([{"name": "http", "containerPort": 8080, "protocol": "TCP"}]);
+            }
+            c
+        })
+}
+
+fn pod() -> impl Strategy<Value = Value> {
+    (0usize..21, 0usize..4, 0usize..5, annotations(), any::<bool>(), proptest::collection::vec(any::<bool>(), 0..3))
+        .prop_flat_map(|(containers, inits, volumes, annotations, labels, tolerations)| {
+            let cs: Vec<_> = (0..containers).map(|i| container(format!("c{i}"), volumes)).collect();
+            let is: Vec<_> = (0..inits).map(|i| container(format!("init{i}"), volumes)).collect();
+            (cs, is, Just(volumes), Just(annotations), Just(labels), Just(tolerations))
+        })
+        .prop_map(|(containers, inits, volumes, annotations, labels, tolerations)| {
+            let mut volume_list: Vec<Value> = (0..volumes).map(|v| json!({"name": format!("v{v}"), "emptyDir": {}})).collect();
+            if volumes == 4 {
+                volume_list.push(json!({"name": "dapr-identity-token", "emptyDir": {}}));
+            }
+            let tolerations: Vec<Value> = tolerations
+                .iter()
+                .map(|with_seconds| {
+                    if *with_seconds {
+                        json!({"key": "azure.com/aci", "effect": "NoSchedule", "tolerationSeconds": 5})
+                    } else {
+                        json!({"key": "azure.com/aci", "effect": "NoSchedule"})
+                    }
+                })
+                .collect();
+            let mut pod = json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"generateName": "orders-7c9d-", "namespace": "shop", "annotations": annotations,
+                             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "orders-7c9d", "uid": "u", "controller": true}]},
+                "spec": {"containers": containers, "serviceAccountName": "default", "futureField": "kept"}
+            });
+            if labels {
+                pod["metadata"]["labels"] = json!({"app": "orders", "pod-template-hash": "7c9d"});
+            }
+            if !inits.is_empty() {
+                pod["spec"]["initContainers"] = Value::Array(inits);
+            }
+            if !volume_list.is_empty() {
+                pod["spec"]["volumes"] = Value::Array(volume_list);
+            }
+            if !tolerations.is_empty() {
+                pod["spec"]["tolerations"] = Value::Array(tolerations);
+            }
+            pod
+        })
+}
+
+fn settings() -> impl Strategy<Value = Settings> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(native, tolerations, from_owner)| {
+        let mut s: Settings = serde_json::from_value(json!({
+            "ignoreEntrypointTolerations": if tolerations { json!([{"key": "azure.com/aci", "effect": "NoSchedule"}]) } else { json!([]) }
+        }))
+        .unwrap();
+        s.native_sidecar = native;
+        s.app_id_from_owner = from_owner;
+        s
+    })
+}
+
+fn controller() -> Admission<'static> {
+    Admission {
+        kind: "Pod",
+        operation: "CREATE",
+        namespace: "shop",
+        username: "system:serviceaccount:kube-system:replicaset-controller",
+        groups: vec!["system:serviceaccounts"],
+    }
+}
+
+/// The paths a patch may touch: what injection owns, and the parents it may have to create.
+fn path_is_owned(path: &str, original: &Value) -> bool {
+    let containers = original["spec"]["containers"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["metadata", "labels"] => original["metadata"].get("labels").is_none(),
+        ["metadata", "labels", key] => key.starts_with("dapr.io~1"),
+        ["spec", "volumes"] | ["spec", "initContainers"] | ["spec", "containers"] => true,
+        ["spec", "volumes", _] | ["spec", "initContainers", _] => true,
+        ["spec", "containers", i] => i.parse::<usize>().is_ok_and(|i| i >= containers),
+        ["spec", "containers", _, "env" | "volumeMounts"] => true,
+        ["spec", "containers", _, "env" | "volumeMounts", _] => true,
+        _ => false,
+    }
+}
+
+/// What the API server checks that injection could break.
+fn structural_errors(pod: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let spec = &pod["spec"];
+    let all: Vec<&Value> = spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(spec["initContainers"].as_array().into_iter().flatten())
+        .collect();
+    let mut names = HashSet::new();
+    for c in &all {
+        let name = c["name"].as_str().unwrap_or_default();
+        if dns1123_label(name).is_err() {
+            errors.push(format!("container name {name:?} is not DNS-1123"));
+        }
+        if !names.insert(name) {
+            errors.push(format!("container name {name:?} is not unique"));
+        }
+        let mut port_names = HashSet::new();
+        for p in c["ports"].as_array().into_iter().flatten() {
+            let port_name = p["name"].as_str().unwrap_or_default();
+            if port_name.len() > 15 || !port_names.insert(port_name) {
+                errors.push(format!(
+                    "{name}: port name {port_name:?} too long or repeated"
+                ));
+            }
+            if !p["containerPort"]
+                .as_i64()
+                .is_some_and(|n| (1..=65535).contains(&n))
+            {
+                errors.push(format!(
+                    "{name}: containerPort {} out of range",
+                    p["containerPort"]
+                ));
+            }
+        }
+        for e in c["env"].as_array().into_iter().flatten() {
+            if !is_env_var_name(e["name"].as_str().unwrap_or_default()) {
+                errors.push(format!("{name}: env name {} invalid", e["name"]));
+            }
+        }
+        if c["image"]
+            .as_str()
+            .is_none_or(|i| i.is_empty() || i.trim() != i)
+        {
+            errors.push(format!("{name}: image {} invalid", c["image"]));
+        }
+        let mut paths = HashSet::new();
+        for m in c["volumeMounts"].as_array().into_iter().flatten() {
+            let volume = m["name"].as_str().unwrap_or_default();
+            if !spec["volumes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v["name"] == volume)
+            {
+                errors.push(format!("{name}: mount of missing volume {volume:?}"));
+            }
+            if !paths.insert(m["mountPath"].as_str().unwrap_or_default()) {
+                errors.push(format!("{name}: mount path {} repeated", m["mountPath"]));
+            }
+        }
+        for probe in ["livenessProbe", "readinessProbe"] {
+            for field in [
+                "initialDelaySeconds",
+                "timeoutSeconds",
+                "periodSeconds",
+                "failureThreshold",
+            ] {
+                if c[probe][field].as_i64().is_some_and(|n| n < 0) {
+                    errors.push(format!("{name}: {probe}.{field} negative"));
+                }
+            }
+        }
+        if let Some(t) = c["securityContext"]["seccompProfile"]["type"].as_str() {
+            if !["RuntimeDefault", "Unconfined"].contains(&t) {
+                errors.push(format!("{name}: seccomp type {t:?} needs more"));
+            }
+        }
+    }
+    let mut volumes = HashSet::new();
+    for v in spec["volumes"].as_array().into_iter().flatten() {
+        if !volumes.insert(v["name"].as_str().unwrap_or_default()) {
+            errors.push(format!("volume {} repeated", v["name"]));
+        }
+    }
+    errors
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn injection_only_adds_owned_paths_is_idempotent_and_yields_a_valid_pod(pod in pod(), settings in settings()) {
+        let cluster = StaticCluster::default();
+        let outcome = evaluate(&controller(), pod.clone(), &settings, &cluster);
+        for w in &outcome.warnings {
+            prop_assert!(w.chars().count() < 120, "warning too long: {w}");
+            prop_assert!(w.starts_with("dapr.io/"), "warning not about an annotation: {w}");
+        }
+        if let Decision::Mutate(mutated) = &outcome.decision {
+            let patch = serde_json::to_value(json_patch::diff(&pod, mutated)).unwrap();
+            for op in patch.as_array().unwrap() {
+                prop_assert_eq!(op["op"].as_str(), Some("add"), "not an add: {}", op);
+                let path = op["path"].as_str().unwrap();
+                prop_assert!(path_is_owned(path, &pod), "patch touches {path}: {op}");
+            }
+            prop_assert_eq!(&mutated["spec"]["futureField"], &json!("kept"));
+            for (i, c) in pod["spec"]["containers"].as_array().unwrap().iter().enumerate() {
+                prop_assert_eq!(&mutated["spec"]["containers"][i]["futureField"], &c["futureField"]);
+            }
+            let errors = structural_errors(mutated);
+            prop_assert!(errors.is_empty(), "invalid Pod: {:?}", errors);
+            let again = evaluate(&controller(), mutated.clone(), &settings, &cluster);
+            prop_assert_eq!(again.decision, Decision::Accept);
+        }
+    }
+}
