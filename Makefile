@@ -3,7 +3,7 @@ CARGO_GLOBAL_OPTIONS ?= --locked
 WASM_TARGET := wasm32-wasip1
 POLICY_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: wasm-target example fmt lint test e2e-tests clean
+.PHONY: wasm-target example fmt lint test e2e-tests fuzz clean
 
 policy.wasm: $(POLICY_SOURCES) | wasm-target
 	cargo build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release --lib
@@ -34,6 +34,17 @@ test: fmt lint policy.wasm
 e2e-tests:
 	@if command -v kwctl >/dev/null 2>&1; then $(MAKE) annotated-policy.wasm; fi
 	bats e2e.bats
+
+# Fuzzes each target for FUZZ_SECONDS (libFuzzer through cargo-fuzz, on stable Rust: no
+# sanitizer). Seeds come from test_data; crashes land in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version 0.13.2
+	mkdir -p fuzz/corpus/validate fuzz/corpus/settings
+	for f in test_data/pod_*.json; do jq -c '{settings: {}, request: .}' "$$f" > "fuzz/corpus/validate/seed-$$(basename $$f)"; done
+	cp fuzz/seeds/settings/*.json fuzz/corpus/settings/
+	cd fuzz && cargo fuzz run --sanitizer none validate corpus/validate -- -max_total_time=$(FUZZ_SECONDS) -dict=dapr.dict -print_final_stats=1 >/dev/null
+	cd fuzz && cargo fuzz run --sanitizer none settings corpus/settings -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 >/dev/null
 
 clean:
 	cargo clean

@@ -63,6 +63,21 @@ pub fn cap(message: String) -> String {
     }
 }
 
+/// Most warnings in one response: the API server keeps only a few kilobytes of them.
+pub const MAX_WARNINGS: usize = 20;
+
+/// The first [`MAX_WARNINGS`] warnings, the last replaced by a count of those left out.
+pub fn limit_warnings(mut warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() > MAX_WARNINGS {
+        let hidden = warnings
+            .len()
+            .saturating_sub(MAX_WARNINGS.saturating_sub(1));
+        warnings.truncate(MAX_WARNINGS.saturating_sub(1));
+        warnings.push(format!("dapr.io/*: {hidden} more warnings not shown"));
+    }
+    warnings
+}
+
 /// The value in double quotes, cut to a readable length, with control characters escaped.
 pub fn quote(value: &str) -> String {
     let mut quoted = String::from("\"");
@@ -792,6 +807,16 @@ mod tests {
             problems[0].to_warning(),
             "dapr.io/app-port: value must be a string, got a number; ignored"
         );
+    }
+
+    #[test]
+    fn at_most_twenty_warnings_are_returned_with_a_count_of_the_rest() {
+        let many: Vec<String> = (0..25).map(|i| format!("dapr.io/k{i}: w")).collect();
+        let limited = limit_warnings(many);
+        assert_eq!(limited.len(), 20);
+        assert_eq!(limited[18], "dapr.io/k18: w");
+        assert_eq!(limited[19], "dapr.io/*: 6 more warnings not shown");
+        assert_eq!(limit_warnings(vec!["a".into()]), vec!["a"]);
     }
 
     #[test]

@@ -62,23 +62,37 @@ fn logger(namespace: &str, generate_name: &str) -> Logger {
 /// Settings errors, including unknown keys and wrong types, come back as `valid: false` with a
 /// message instead of a host error, so the PolicyServer reports what to fix.
 pub fn validate_settings(payload: &[u8]) -> CallResult {
-    let response = match serde_json::from_slice::<Settings>(payload) {
-        Ok(settings) => match settings.validate() {
-            Ok(()) => SettingsValidationResponse {
-                valid: true,
-                message: None,
-            },
-            Err(message) => SettingsValidationResponse {
-                valid: false,
-                message: Some(message),
-            },
+    let verdict = match parse_settings(payload) {
+        Ok(settings) => settings.validate(),
+        Err(message) => Err(message),
+    };
+    let response = match verdict {
+        Ok(()) => SettingsValidationResponse {
+            valid: true,
+            message: None,
         },
-        Err(e) => SettingsValidationResponse {
+        Err(message) => SettingsValidationResponse {
             valid: false,
-            message: Some(format!("invalid settings: {e}")),
+            message: Some(message),
         },
     };
     Ok(serde_json::to_vec(&response)?)
+}
+
+/// Settings must be an object (or absent): serde would also read a list as a struct.
+fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(payload).map_err(|e| format!("invalid settings: {e}"))?;
+    match value {
+        serde_json::Value::Null => Ok(Settings::default()),
+        serde_json::Value::Object(_) => {
+            serde_json::from_value(value).map_err(|e| format!("invalid settings: {e}"))
+        }
+        other => Err(format!(
+            "invalid settings: expected an object, got {}",
+            annotations::json_type_name(&other)
+        )),
+    }
 }
 
 pub fn validate(payload: &[u8]) -> CallResult {
@@ -87,7 +101,21 @@ pub fn validate(payload: &[u8]) -> CallResult {
 
 /// `validate` with the cluster given: native tests pass one that answers from replay files.
 pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
-    let mut request = ValidationRequest::<Settings>::new(payload)?;
+    let mut request = match ValidationRequest::<Settings>::new(payload) {
+        Ok(request) => request,
+        Err(e) => {
+            return Ok(serde_json::to_vec(&ValidationResponse {
+                accepted: false,
+                message: Some(format!(
+                    "cannot read the admission request or the policy settings: {e}"
+                )),
+                code: None,
+                mutated_object: None,
+                audit_annotations: None,
+                warnings: None,
+            })?);
+        }
+    };
     let object = std::mem::take(&mut request.request.object);
     let groups: Vec<&str> = request
         .request
@@ -114,7 +142,8 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     for note in &outcome.log_notes {
         warn!(log, "{}", note);
     }
-    let warnings = (!outcome.warnings.is_empty()).then_some(outcome.warnings);
+    let warnings =
+        (!outcome.warnings.is_empty()).then(|| annotations::limit_warnings(outcome.warnings));
     let audit_annotations = (!outcome.audit_annotations.is_empty()).then(|| {
         outcome
             .audit_annotations

@@ -18,7 +18,6 @@ use kubewarden_policy_sdk::host_capabilities::kubernetes::{
 };
 
 /// A control plane with mTLS on, a trust bundle, and one pluggable component.
-#[derive(Default)]
 struct StaticCluster;
 
 impl Cluster for StaticCluster {
@@ -294,10 +293,10 @@ fn structural_errors(pod: &Value) -> Vec<String> {
                 }
             }
         }
-        if let Some(t) = c["securityContext"]["seccompProfile"]["type"].as_str() {
-            if !["RuntimeDefault", "Unconfined"].contains(&t) {
-                errors.push(format!("{name}: seccomp type {t:?} needs more"));
-            }
+        if let Some(t) = c["securityContext"]["seccompProfile"]["type"].as_str()
+            && !["RuntimeDefault", "Unconfined"].contains(&t)
+        {
+            errors.push(format!("{name}: seccomp type {t:?} needs more"));
         }
     }
     let mut volumes = HashSet::new();
@@ -314,7 +313,7 @@ proptest! {
 
     #[test]
     fn injection_only_adds_owned_paths_is_idempotent_and_yields_a_valid_pod(pod in pod(), settings in settings()) {
-        let cluster = StaticCluster::default();
+        let cluster = StaticCluster;
         let outcome = evaluate(&controller(), pod.clone(), &settings, &cluster);
         for w in &outcome.warnings {
             prop_assert!(w.chars().count() < 120, "warning too long: {w}");
