@@ -424,7 +424,7 @@ fn inject_viewed(
     }
 
     let additions = Additions {
-        volumes: volumes.iter().map(to_json).collect(),
+        volumes,
         sidecar: to_json(&container),
         native_sidecar,
         labels: vec![
@@ -513,7 +513,7 @@ fn component_additions(
             .unwrap_or_default();
         for volume in mounts {
             if !known_volumes.contains(&volume) {
-                injected_volumes.push(to_json(&volumes::empty_dir_volume(&volume, None)));
+                injected_volumes.push(volumes::empty_dir_volume(&volume, None));
                 known_volumes.push(volume);
             }
         }
@@ -524,10 +524,7 @@ fn component_additions(
     Some((
         mount,
         ComponentAdditions {
-            shared_volume: to_json(&volumes::empty_dir_volume(
-                volumes::COMPONENTS_VOLUME_NAME,
-                None,
-            )),
+            shared_volume: volumes::empty_dir_volume(volumes::COMPONENTS_VOLUME_NAME, None),
             shared_mount: mount_json,
             env,
             declared,

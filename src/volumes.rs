@@ -2,9 +2,11 @@
 //! `dapr.io/volume-mounts(-rw)` (Dapr's `sidecar_volumes.go`).
 
 use k8s_openapi::api::core::v1::{
-    EmptyDirVolumeSource, ProjectedVolumeSource, ServiceAccountTokenProjection, Volume,
-    VolumeMount, VolumeProjection,
+    EmptyDirVolumeSource, ProjectedVolumeSource, ServiceAccountTokenProjection, VolumeMount,
+    VolumeProjection,
 };
+
+use serde_json::{Map, Value};
 
 use crate::annotations::{DaprAnnotations, Problem, keys, quote};
 use crate::pod::PodView;
@@ -20,40 +22,47 @@ pub const UDS_MEDIUM: &str = "Memory";
 pub const COMPONENTS_VOLUME_NAME: &str = "dapr-components-unix-domain-socket";
 pub const COMPONENTS_DEFAULT_FOLDER: &str = "/tmp/dapr-components-sockets";
 
-pub fn token_volume(audience: &str) -> Volume {
-    Volume {
-        name: TOKEN_VOLUME_NAME.to_owned(),
-        projected: Some(ProjectedVolumeSource {
-            default_mode: Some(TOKEN_DEFAULT_MODE),
-            sources: Some(vec![VolumeProjection {
-                service_account_token: Some(ServiceAccountTokenProjection {
-                    audience: Some(audience.to_owned()),
-                    expiration_seconds: Some(TOKEN_EXPIRATION_SECONDS),
-                    path: TOKEN_PATH.to_owned(),
-                }),
-                ..Default::default()
-            }]),
-        }),
-        ..Default::default()
-    }
+/// A Pod volume: `{name, <source key>: <source>}`. Serialising k8s-openapi's `Volume` would
+/// compile in every volume source, down to `ObjectMeta` and a date library (about 150 KB of
+/// the module's size budget), so the source is built typed and named here.
+fn volume<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> Value {
+    let mut volume = Map::new();
+    volume.insert("name".to_owned(), Value::String(name.to_owned()));
+    volume.insert(
+        source_key.to_owned(),
+        serde_json::to_value(source).unwrap_or(Value::Null),
+    );
+    Value::Object(volume)
+}
+
+pub fn token_volume(audience: &str) -> Value {
+    let source = ProjectedVolumeSource {
+        default_mode: Some(TOKEN_DEFAULT_MODE),
+        sources: Some(vec![VolumeProjection {
+            service_account_token: Some(ServiceAccountTokenProjection {
+                audience: Some(audience.to_owned()),
+                expiration_seconds: Some(TOKEN_EXPIRATION_SECONDS),
+                path: TOKEN_PATH.to_owned(),
+            }),
+            ..Default::default()
+        }]),
+    };
+    volume(TOKEN_VOLUME_NAME, "projected", &source)
 }
 
 pub fn token_mount() -> VolumeMount {
     mount(TOKEN_VOLUME_NAME, TOKEN_MOUNT_PATH, true)
 }
 
-pub fn empty_dir_volume(name: &str, medium: Option<&str>) -> Volume {
-    Volume {
-        name: name.to_owned(),
-        empty_dir: Some(EmptyDirVolumeSource {
-            medium: medium.map(str::to_owned),
-            ..Default::default()
-        }),
+pub fn empty_dir_volume(name: &str, medium: Option<&str>) -> Value {
+    let source = EmptyDirVolumeSource {
+        medium: medium.map(str::to_owned),
         ..Default::default()
-    }
+    };
+    volume(name, "emptyDir", &source)
 }
 
-pub fn uds_volume() -> Volume {
+pub fn uds_volume() -> Value {
     empty_dir_volume(UDS_VOLUME_NAME, Some(UDS_MEDIUM))
 }
 
@@ -214,10 +223,7 @@ mod tests {
     #[test]
     fn the_token_volume_is_dapr_projected_token() {
         assert_eq!(
-            serde_json::to_value(token_volume(
-                "spiffe://cluster.local/ns/dapr-system/dapr-sentry"
-            ))
-            .unwrap(),
+            token_volume("spiffe://cluster.local/ns/dapr-system/dapr-sentry"),
             json!({"name": "dapr-identity-token", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {
                 "audience": "spiffe://cluster.local/ns/dapr-system/dapr-sentry", "expirationSeconds": 7200, "path": "token"}}]}})
         );
