@@ -79,20 +79,17 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
     Ok(serde_json::to_vec(&response)?)
 }
 
-/// Settings must be an object (or absent): serde would also read a list as a struct.
+/// Settings must be an object (or absent): serde would also read a list as a struct. Parsed
+/// straight from the bytes, as `validate` does, so one deserializer serves both.
 fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(payload).map_err(|e| format!("invalid settings: {e}"))?;
-    match value {
-        serde_json::Value::Null => Ok(Settings::default()),
-        serde_json::Value::Object(_) => {
-            serde_json::from_value(value).map_err(|e| format!("invalid settings: {e}"))
-        }
-        other => Err(format!(
-            "invalid settings: expected an object, got {}",
-            annotations::json_type_name(&other)
-        )),
+    let text = payload.trim_ascii();
+    if text == b"null" {
+        return Ok(Settings::default());
     }
+    if !text.starts_with(b"{") {
+        return Err("invalid settings: expected a JSON object".to_owned());
+    }
+    serde_json::from_slice(payload).map_err(|e| format!("invalid settings: {e}"))
 }
 
 pub fn validate(payload: &[u8]) -> CallResult {

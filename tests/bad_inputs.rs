@@ -230,9 +230,9 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
     let cases = [
         (
             "not json",
-            "invalid settings: expected ident at line 1 column 2",
+            "invalid settings: expected a JSON object",
         ),
-        ("[]", "invalid settings: expected an object, got a list"),
+        ("[]", "invalid settings: expected a JSON object"),
         (
             "{\"sidecarImag\": \"x\"}",
             "invalid settings: unknown field `sidecarImag`",

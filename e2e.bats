@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# End-to-end tests of annotated-policy.wasm with kwctl: the fixtures of test_data/, their
+# cluster lookups replayed from kwctl session files. `make e2e-tests` builds the module first.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  if ! command -v kwctl >/dev/null 2>&1; then
+    skip "kwctl is not installed: get it from https://github.com/kubewarden/kubewarden-controller/releases to run the e2e tests"
+  fi
+  cd "${BATS_TEST_DIRNAME}"
+  if [ ! -f annotated-policy.wasm ]; then
+    echo "annotated-policy.wasm is missing: run make annotated-policy.wasm" >&2
+    return 1
+  fi
+}
+
+# evaluate FIXTURE SESSION [kwctl run options...]: $output is kwctl's AdmissionResponse line.
+evaluate() {
+  local fixture=$1 session=$2
+  shift 2
+  run --separate-stderr kwctl run \
+    --allow-context-aware \
+    --replay-host-capabilities-interactions "test_data/${session}" \
+    --request-path "test_data/${fixture}" \
+    "$@" \
+    annotated-policy.wasm
+  # printed when a check below fails
+  echo "output = ${output}"
+  echo "stderr = ${stderr}"
+  [ "$status" -eq 0 ]
+}
+
+# The decoded JSON patch of the last evaluation.
+json_patch() {
+  echo "${output}" | jq -r '.patch' | base64 --decode
+}
+
+# added PATH: the value of the patch's single add operation at PATH, as compact JSON.
+added() {
+  json_patch | jq -ce --arg path "$1" \
+    '[.[] | select(.op == "add" and .path == $path)] | if length == 1 then .[0].value else error("no single add at \($path)") end'
+}
+
+# The patch's paths, sorted, as compact JSON.
+patched_paths() {
+  json_patch | jq -c '[.[].path] | sort'
+}
+
+assert_injected() {
+  echo "${output}" | jq -e '.allowed == true and .patchType == "JSONPatch"'
+  json_patch | jq -e 'all(.op == "add") and all(.path != "/apiVersion" and .path != "/kind")'
+}
+
+# assert_untouched [WARNINGS]: allowed, no patch, and these warnings (a JSON list; none by default).
+assert_untouched() {
+  echo "${output}" | jq -e --argjson warnings "${1:-null}" '.allowed == true and (has("patch") | not) and .warnings == $warnings'
+}
+
+# patched_object FIXTURE: the fixture's object with the patch applied (add operations only).
+patched_object() {
+  jq --argjson patch "$(json_patch)" \
+    '.object | reduce $patch[] as $op (.; setpath($op.path | ltrimstr("/") | split("/") | map(gsub("~1"; "/") | gsub("~0"; "~") | (tonumber? // .)); $op.value))' \
+    "test_data/$1"
+}
+
+# The daprd args of section 10 of the specification, for app "myapp" with mTLS.
+SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001","--dapr-internal-grpc-port","50002","--dapr-listen-addresses","[::1],127.0.0.1","--dapr-public-port","3501","--app-id","myapp","--app-protocol","http","--log-level","info","--dapr-graceful-shutdown-seconds","-1","--mode","kubernetes","--control-plane-address","dapr-api.dapr-system.svc.cluster.local:443","--sentry-address","dapr-sentry.dapr-system.svc.cluster.local:443","--app-port","8080","--enable-metrics","--metrics-port","9090","--placement-host-address","dapr-placement-server.dapr-system.svc.cluster.local:50005","--enable-mtls","--scheduler-host-address","dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"]'
+
+@test "the worked example gets the daprd sidecar of section 10" {
+  evaluate pod_worked_example.json session_mtls_default.yml
+  assert_injected
+  [ "$(patched_paths)" = '["/metadata/labels/dapr.io~1app-id","/metadata/labels/dapr.io~1metrics-enabled","/metadata/labels/dapr.io~1sidecar-injected","/spec/containers/0/env","/spec/containers/1","/spec/volumes/1"]' ]
+  [ "$(added /metadata/labels/dapr.io~1sidecar-injected)" = '"true"' ]
+  [ "$(added /metadata/labels/dapr.io~1app-id)" = '"myapp"' ]
+  [ "$(added /metadata/labels/dapr.io~1metrics-enabled)" = '"true"' ]
+  added /spec/containers/0/env | jq -e '. == [{"name":"DAPR_HTTP_PORT","value":"3500"},{"name":"DAPR_GRPC_PORT","value":"50001"},{"name":"APP_PROTOCOL","value":"http"}]'
+  added /spec/containers/1 | jq -e --argjson args "${SECTION_10_ARGS}" '.name == "daprd" and .image == "ghcr.io/dapr/daprd:1.18.3" and .args == $args and (has("command") | not)'
+  added /spec/containers/1 | jq -e '[.env[].name] == ["NAMESPACE","DAPR_TRUST_ANCHORS","POD_NAME","DAPR_CONTROLPLANE_NAMESPACE","DAPR_CONTROLPLANE_TRUST_DOMAIN"] and (.env[1].value | startswith("-----BEGIN CERTIFICATE-----"))'
+  added /spec/containers/1 | jq -e '.readinessProbe.httpGet == {"path":"/v1.0/healthz","port":3501} and .livenessProbe.tcpSocket == {"port":3501} and .livenessProbe.initialDelaySeconds == 180'
+  added /spec/volumes/1 | jq -e '. == {"name":"dapr-identity-token","projected":{"defaultMode":420,"sources":[{"serviceAccountToken":{"audience":"spiffe://cluster.local/ns/dapr-system/dapr-sentry","expirationSeconds":7200,"path":"token"}}]}}'
+  echo "${output}" | jq -e '.auditAnnotations == {"dapr.io/app-id":"myapp","dapr.io/sidecar-image":"ghcr.io/dapr/daprd:1.18.3"} and .warnings == null'
+  # the whole Pod, as section 10 describes it
+  patched_object pod_worked_example.json | jq -e --slurpfile expected test_data/expected/pod_worked_example.mutated.json '. == $expected[0]'
+}
+
+@test "a Pod without Dapr annotations is accepted untouched" {
+  evaluate pod_not_dapr_enabled.json session_no_lookups.yml
+  assert_untouched
+}
+
+@test "dapr.io/enabled: yes does not inject" {
+  evaluate pod_enabled_yes.json session_no_lookups.yml
+  assert_untouched '["dapr.io/enabled: \"yes\" does not inject; only \"true\" does"]'
+}
+
+@test "a Pod that already has daprd is accepted untouched" {
+  evaluate pod_already_injected.json session_no_lookups.yml
+  assert_untouched
+}
+
+@test "an unauthorized requester gets a warning and no sidecar" {
+  evaluate pod_by_unauthorized_user.json session_no_lookups.yml
+  assert_untouched '["dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting allowedServiceAccounts"]'
+}
+
+@test "an invalid app id rejects the Pod with Dapr's message" {
+  evaluate pod_invalid_app_id.json session_no_lookups.yml
+  echo "${output}" | jq -e '.allowed == false'
+  echo "${output}" | jq -e --arg message "invalid app id (input: 'My_App', service: 'My_App-dapr'): a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name' or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')" '.status.message == $message'
+}
+
+@test "a controller Pod without an app id is rejected" {
+  evaluate pod_controller_without_app_id.json session_no_lookups.yml
+  echo "${output}" | jq -e '.allowed == false and .status.message == "value for the dapr.io/app-id annotation is empty"'
+}
+
+@test "a missing trust bundle rejects the Pod" {
+  evaluate pod_worked_example.json session_trust_bundle_missing.yml
+  echo "${output}" | jq -e '.allowed == false'
+  # kwctl hands the guest "Callback evaluation failure: <recorded message>"; the SDK adds the rest.
+  echo "${output}" | jq -e --arg message "cannot read the Dapr trust anchors from ConfigMap dapr-trust-bundle in namespace dapr-system: error invoking host capability kubernetes.get_resource: Host error: Callback evaluation failure: Cannot find v1/ConfigMap named 'dapr-trust-bundle' inside of namespace 'dapr-system'; install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting" '.status.message == $message'
+}
+
+@test "mtls.enabled \"false\" as a string leaves out --enable-mtls" {
+  evaluate pod_worked_example.json session_mtls_disabled_as_string.yml
+  assert_injected
+  added /spec/containers/1 | jq -e --argjson args "${SECTION_10_ARGS}" '.args == ($args - ["--enable-mtls"])'
+}
+
+@test "mTLS and trust anchors given as settings replace both lookups" {
+  evaluate pod_worked_example.json session_no_lookups.yml --settings-path test_data/settings_static_mtls_and_trust_anchors.json
+  assert_injected
+  added /spec/containers/1 | jq -e --argjson args "${SECTION_10_ARGS}" '.args == ($args - ["--enable-mtls"])'
+  added /spec/containers/1 | jq -e '.env[1] | .name == "DAPR_TRUST_ANCHORS" and (.value | startswith("-----BEGIN CERTIFICATE-----"))'
+}
+
+@test "unusable annotation values are ignored with warnings" {
+  evaluate pod_invalid_annotation_values.json session_mtls_default.yml
+  assert_injected
+  added /spec/containers/1 | jq -e '(.args | index("--app-port") == null) and .resources == {} and (.args | index("9090") != null)'
+  echo "${output}" | jq -e '.warnings == ["dapr.io/app-port: \"zorro\" is not an integer; ignored", "dapr.io/metrics-port: \"70000\" is not a port (1-65535); ignored", "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (not a number); all 4 ignored"]'
+}
+
+@test "strict mode rejects unusable values, listing every problem" {
+  evaluate pod_invalid_annotation_values.json session_mtls_default.yml --settings-path test_data/settings_strict_annotations.json
+  echo "${output}" | jq -e '.allowed == false and (has("patch") | not)'
+  echo "${output}" | jq -e '.status.message == "invalid Dapr annotations (policy setting invalidAnnotations: reject): dapr.io/app-port: \"zorro\" is not an integer; ignored; dapr.io/metrics-port: \"70000\" is not a port (1-65535); ignored; dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (not a number); all 4 ignored"'
+  echo "${output}" | jq -e '.warnings | length == 3'
+}
+
+@test "a Unix domain socket is shared by daprd and the app" {
+  evaluate pod_unix_domain_socket.json session_mtls_default.yml
+  assert_injected
+  [ "$(patched_paths)" = '["/metadata/labels/dapr.io~1app-id","/metadata/labels/dapr.io~1metrics-enabled","/metadata/labels/dapr.io~1sidecar-injected","/spec/containers/0/env","/spec/containers/0/volumeMounts/1","/spec/containers/1","/spec/volumes/1","/spec/volumes/2"]' ]
+  added /spec/volumes/1 | jq -e '. == {"name":"dapr-unix-domain-socket","emptyDir":{"medium":"Memory"}}'
+  added /spec/volumes/2 | jq -e '.name == "dapr-identity-token"'
+  added /spec/containers/0/volumeMounts/1 | jq -e '. == {"name":"dapr-unix-domain-socket","mountPath":"/tmp/dapr-sockets"}'
+  added /spec/containers/1 | jq -e '.args | index("--unix-domain-socket") as $i | .[$i + 1] == "/var/run/dapr-sockets" and .[$i + 2] == "--scheduler-host-address"'
+  added /spec/containers/1 | jq -e '.volumeMounts == [{"name":"dapr-unix-domain-socket","mountPath":"/var/run/dapr-sockets"},{"name":"dapr-identity-token","readOnly":true,"mountPath":"/var/run/secrets/dapr.io/sentrytoken"}]'
+}
+
+@test "the native sidecar annotation appends daprd after the existing init container" {
+  evaluate pod_native_sidecar.json session_mtls_default.yml
+  assert_injected
+  [ "$(patched_paths)" = '["/metadata/labels/dapr.io~1app-id","/metadata/labels/dapr.io~1metrics-enabled","/metadata/labels/dapr.io~1sidecar-injected","/spec/containers/0/env","/spec/initContainers/1","/spec/volumes/1"]' ]
+  added /spec/initContainers/1 | jq -e '.name == "daprd" and .restartPolicy == "Always"'
+}
+
+@test "the nativeSidecar setting creates initContainers with daprd" {
+  evaluate pod_worked_example.json session_mtls_default.yml --settings-json '{"nativeSidecar": true}'
+  assert_injected
+  added /spec/initContainers | jq -e --argjson args "${SECTION_10_ARGS}" 'length == 1 and .[0].name == "daprd" and .[0].restartPolicy == "Always" and .[0].args == $args'
+}
+
+@test "injected pluggable components follow their scopes" {
+  evaluate pod_inject_pluggable_components.json session_components.yml
+  assert_injected
+  [ "$(patched_paths)" = '["/metadata/labels/dapr.io~1app-id","/metadata/labels/dapr.io~1metrics-enabled","/metadata/labels/dapr.io~1sidecar-injected","/spec/containers/0/env","/spec/containers/1","/spec/containers/2","/spec/containers/3","/spec/volumes/1","/spec/volumes/2","/spec/volumes/3"]' ]
+  added /spec/containers/1 | jq -e '.name == "daprd" and (.env | last == {"name":"DAPR_COMPONENT_SOCKETS_FOLDER","value":"/tmp/dapr-components-sockets"})'
+  added /spec/containers/2 | jq -e '. == {"name":"my-queue","image":"ghcr.io/example/my-queue-component:1.2.0","env":[{"name":"DAPR_COMPONENT_SOCKETS_FOLDER","value":"/tmp/dapr-components-sockets"}],"volumeMounts":[{"name":"queue-config","mountPath":"/etc/my-queue"},{"name":"dapr-components-unix-domain-socket","mountPath":"/tmp/dapr-components-sockets"}]}'
+  added /spec/containers/3 | jq -e '.name == "orders-store" and .image == "ghcr.io/example/orders-store-component:0.4.1"'
+  added /spec/volumes/2 | jq -e '. == {"name":"dapr-components-unix-domain-socket","emptyDir":{}}'
+  added /spec/volumes/3 | jq -e '. == {"name":"queue-config","emptyDir":{}}'
+}
+
+@test "a Pod without volumes keeps the token volume beside the components socket" {
+  evaluate pod_without_volumes.json session_mtls_default.yml
+  assert_injected
+  added /spec/volumes | jq -e '[.[].name] == ["dapr-identity-token","dapr-components-unix-domain-socket"]'
+}
+
+@test "a Deployment is accepted untouched" {
+  evaluate deployment_creation.json session_no_lookups.yml
+  assert_untouched
+}
+
+@test "an UPDATE is accepted untouched" {
+  evaluate pod_update.json session_no_lookups.yml
+  assert_untouched
+}

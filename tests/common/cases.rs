@@ -1,0 +1,481 @@
+//! Every fixture with its session and settings, and what the policy must answer, written from
+//! the specification (dapr-injector.md) rather than from the policy's output. Both test binaries
+//! run this list through [`fixture_tests!`], each with its own way of evaluating.
+
+use serde_json::{Value, json};
+
+use super::{Evaluation, Input, NO_LOOKUPS, assert_json_eq, read_json};
+
+/// How a test binary evaluates an input: the wasm module, or the native code.
+pub type Evaluate = dyn Fn(&Input) -> Evaluation;
+
+const MTLS_DEFAULT: &str = "session_mtls_default.yml";
+const WORKED_EXAMPLE: &str = "pod_worked_example.json";
+const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/dapr.io/sentrytoken";
+const COMPONENTS_SOCKETS: &str = "/tmp/dapr-components-sockets";
+
+/// The fixture's Pod plus exactly the additions of section 10: the section's patch applied by
+/// hand, never the policy's output.
+fn section_10_pod() -> Value {
+    read_json("expected/pod_worked_example.mutated.json")
+}
+
+/// Section 10's daprd container, for another app in another namespace.
+fn daprd(namespace: &str, app_id: &str, app_port: Option<&str>) -> Value {
+    let mut daprd = section_10_pod()["spec"]["containers"][1].clone();
+    set_arg(&mut daprd, "--app-id", app_id);
+    match app_port {
+        Some(port) => set_arg(&mut daprd, "--app-port", port),
+        None => remove_args(&mut daprd, "--app-port", 2),
+    }
+    daprd["env"][0] = json!({"name": "NAMESPACE", "value": namespace});
+    daprd
+}
+
+fn args(daprd: &mut Value) -> &mut Vec<Value> {
+    daprd["args"].as_array_mut().expect("daprd has args")
+}
+
+fn arg_index(daprd: &mut Value, flag: &str) -> usize {
+    args(daprd)
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("daprd has no {flag}"))
+}
+
+fn set_arg(daprd: &mut Value, flag: &str, value: &str) {
+    let i = arg_index(daprd, flag);
+    args(daprd)[i + 1] = json!(value);
+}
+
+fn remove_args(daprd: &mut Value, flag: &str, count: usize) {
+    let i = arg_index(daprd, flag);
+    args(daprd).drain(i..i + count);
+}
+
+fn insert_args_before(daprd: &mut Value, flag: &str, new: &[&str]) {
+    let i = arg_index(daprd, flag);
+    args(daprd).splice(i..i, new.iter().map(|a| json!(a)));
+}
+
+fn add(path: &str, value: Value) -> Value {
+    json!({"op": "add", "path": path, "value": value})
+}
+
+fn mount(name: &str, path: &str) -> Value {
+    json!({"name": name, "mountPath": path})
+}
+
+fn token_volume() -> Value {
+    section_10_pod()["spec"]["volumes"][1].clone()
+}
+
+fn token_mount() -> Value {
+    json!({"name": "dapr-identity-token", "readOnly": true, "mountPath": TOKEN_MOUNT_PATH})
+}
+
+fn app_env() -> Value {
+    json!([
+        {"name": "DAPR_HTTP_PORT", "value": "3500"},
+        {"name": "DAPR_GRPC_PORT", "value": "50001"},
+        {"name": "APP_PROTOCOL", "value": "http"}
+    ])
+}
+
+fn components_env() -> Value {
+    json!({"name": "DAPR_COMPONENT_SOCKETS_FOLDER", "value": COMPONENTS_SOCKETS})
+}
+
+/// The three labels, in the order `json_patch::diff` visits them (sorted keys).
+fn label_ops(app_id: &str) -> Vec<Value> {
+    vec![
+        add("/metadata/labels/dapr.io~1app-id", json!(app_id)),
+        add("/metadata/labels/dapr.io~1metrics-enabled", json!("true")),
+        add("/metadata/labels/dapr.io~1sidecar-injected", json!("true")),
+    ]
+}
+
+/// The patch of a Pod shaped like section 10's: labels, one app container without env, and
+/// the service-account token volume.
+fn one_container_patch(app_id: &str, daprd: Value) -> Value {
+    let mut ops = label_ops(app_id);
+    ops.extend([
+        add("/spec/containers/0/env", app_env()),
+        add("/spec/containers/1", daprd),
+        add("/spec/volumes/1", token_volume()),
+    ]);
+    Value::Array(ops)
+}
+
+/// The idempotence and shape checks every injection must pass.
+fn assert_well_behaved_injection(evaluate: &Evaluate, input: &Input) {
+    let injected = evaluate(input);
+    let patch = injected.patch();
+    for op in patch.as_array().expect("a patch is a list") {
+        assert_eq!(op["op"], "add", "only additions: {op}");
+        let path = op["path"].as_str().unwrap_or_default();
+        assert!(
+            path != "/apiVersion" && path != "/kind",
+            "the patch touches {path}"
+        );
+    }
+    let mutated = injected.mutated_object().expect("injected").clone();
+    evaluate(&input.with_object(mutated, NO_LOOKUPS)).assert_accepted_untouched();
+}
+
+// --- the cases ------------------------------------------------------------------------------
+
+pub fn worked_example(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(WORKED_EXAMPLE, MTLS_DEFAULT, None));
+    result.assert_injected(
+        "myapp",
+        &[],
+        one_container_patch("myapp", daprd("default", "myapp", Some("8080"))),
+    );
+    let mutated = result.mutated_object().expect("injected");
+    assert_json_eq(mutated, &section_10_pod(), "the mutated Pod");
+}
+
+pub fn mtls_disabled_as_string(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        WORKED_EXAMPLE,
+        "session_mtls_disabled_as_string.yml",
+        None,
+    ));
+    let mut daprd = daprd("default", "myapp", Some("8080"));
+    remove_args(&mut daprd, "--enable-mtls", 1);
+    result.assert_injected("myapp", &[], one_container_patch("myapp", daprd));
+}
+
+pub fn trust_bundle_missing(evaluate: &Evaluate) {
+    evaluate(&Input::new(WORKED_EXAMPLE, "session_trust_bundle_missing.yml", None)).assert_rejected(
+        "cannot read the Dapr trust anchors from ConfigMap dapr-trust-bundle in namespace dapr-system: \
+         error invoking host capability kubernetes.get_resource: Host error: Callback evaluation failure: \
+         Cannot find v1/ConfigMap named 'dapr-trust-bundle' inside of namespace 'dapr-system'; \
+         install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), \
+         or set the trustAnchors setting",
+    );
+}
+
+pub fn native_sidecar_setting(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        WORKED_EXAMPLE,
+        MTLS_DEFAULT,
+        Some("settings_native_sidecar.json"),
+    ));
+    let mut daprd = daprd("default", "myapp", Some("8080"));
+    daprd["restartPolicy"] = json!("Always");
+    let mut ops = label_ops("myapp");
+    ops.extend([
+        add("/spec/containers/0/env", app_env()),
+        add("/spec/initContainers", json!([daprd])),
+        add("/spec/volumes/1", token_volume()),
+    ]);
+    result.assert_injected("myapp", &[], Value::Array(ops));
+}
+
+pub fn static_trust_settings(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        WORKED_EXAMPLE,
+        NO_LOOKUPS,
+        Some("settings_static_mtls_and_trust_anchors.json"),
+    ));
+    let mut daprd = daprd("default", "myapp", Some("8080"));
+    remove_args(&mut daprd, "--enable-mtls", 1);
+    result.assert_injected("myapp", &[], one_container_patch("myapp", daprd));
+}
+
+pub fn not_dapr_enabled(evaluate: &Evaluate) {
+    evaluate(&Input::new("pod_not_dapr_enabled.json", NO_LOOKUPS, None))
+        .assert_accepted_untouched();
+}
+
+pub fn enabled_yes(evaluate: &Evaluate) {
+    // Dapr's handler drops it silently; the policy says why nothing happened.
+    evaluate(&Input::new("pod_enabled_yes.json", NO_LOOKUPS, None)).assert_accepted_with_warnings(
+        &["dapr.io/enabled: \"yes\" does not inject; only \"true\" does"],
+    );
+}
+
+pub fn already_injected(evaluate: &Evaluate) {
+    evaluate(&Input::new("pod_already_injected.json", NO_LOOKUPS, None))
+        .assert_accepted_untouched();
+}
+
+pub fn unauthorized_user(evaluate: &Evaluate) {
+    evaluate(&Input::new(
+        "pod_by_unauthorized_user.json",
+        NO_LOOKUPS,
+        None,
+    ))
+    .assert_accepted_with_warnings(&[
+        "dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting \
+             allowedServiceAccounts",
+    ]);
+}
+
+pub fn system_masters(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        "pod_by_system_masters.json",
+        MTLS_DEFAULT,
+        None,
+    ));
+    result.assert_injected(
+        "toolbox",
+        &[],
+        one_container_patch("toolbox", daprd("default", "toolbox", None)),
+    );
+}
+
+pub fn invalid_app_id(evaluate: &Evaluate) {
+    evaluate(&Input::new("pod_invalid_app_id.json", NO_LOOKUPS, None)).assert_rejected(
+        "invalid app id (input: 'My_App', service: 'My_App-dapr'): a lowercase RFC 1123 label must \
+         consist of lower case alphanumeric characters or '-', and must start and end with an \
+         alphanumeric character (e.g. 'my-name' or '123-abc', regex used for validation is \
+         '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    );
+}
+
+pub fn controller_without_app_id(evaluate: &Evaluate) {
+    evaluate(&Input::new(
+        "pod_controller_without_app_id.json",
+        NO_LOOKUPS,
+        None,
+    ))
+    .assert_rejected("value for the dapr.io/app-id annotation is empty");
+}
+
+pub fn invalid_annotation_values(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        "pod_invalid_annotation_values.json",
+        MTLS_DEFAULT,
+        None,
+    ));
+    // Dapr ignores the app port and drops all four resources; the out-of-range metrics port,
+    // which the API server would refuse, keeps its default here.
+    result.assert_injected(
+        "checkout",
+        &[
+            "dapr.io/app-port: \"zorro\" is not an integer; ignored",
+            "dapr.io/metrics-port: \"70000\" is not a port (1-65535); ignored",
+            "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (not a number); all 4 ignored",
+        ],
+        one_container_patch("checkout", daprd("default", "checkout", None)),
+    );
+}
+
+/// Issue: Dapr ignores bad values silently; in strict mode the Pod is refused, every problem
+/// listed, and the warnings still reach kubectl.
+pub fn strict_mode_rejection(evaluate: &Evaluate) {
+    let problems = [
+        "dapr.io/app-port: \"zorro\" is not an integer; ignored",
+        "dapr.io/metrics-port: \"70000\" is not a port (1-65535); ignored",
+        "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (not a number); all 4 ignored",
+    ];
+    evaluate(&Input::new(
+        "pod_invalid_annotation_values.json",
+        MTLS_DEFAULT,
+        Some("settings_strict_annotations.json"),
+    ))
+    .assert_rejected_with_warnings(
+        &format!("invalid Dapr annotations (policy setting invalidAnnotations: reject): {}", problems.join("; ")),
+        &problems,
+    );
+}
+
+pub fn unix_domain_socket(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        "pod_unix_domain_socket.json",
+        MTLS_DEFAULT,
+        None,
+    ));
+    let mut daprd = daprd("default", "cart", Some("8080"));
+    insert_args_before(
+        &mut daprd,
+        "--scheduler-host-address",
+        &["--unix-domain-socket", "/var/run/dapr-sockets"],
+    );
+    daprd["volumeMounts"] = json!([
+        mount("dapr-unix-domain-socket", "/var/run/dapr-sockets"),
+        token_mount()
+    ]);
+    let mut ops = label_ops("cart");
+    ops.extend([
+        add("/spec/containers/0/env", app_env()),
+        add(
+            "/spec/containers/0/volumeMounts/1",
+            mount("dapr-unix-domain-socket", "/tmp/dapr-sockets"),
+        ),
+        add("/spec/containers/1", daprd),
+        add(
+            "/spec/volumes/1",
+            json!({"name": "dapr-unix-domain-socket", "emptyDir": {"medium": "Memory"}}),
+        ),
+        add("/spec/volumes/2", token_volume()),
+    ]);
+    result.assert_injected("cart", &[], Value::Array(ops));
+}
+
+pub fn native_sidecar_annotation(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new("pod_native_sidecar.json", MTLS_DEFAULT, None));
+    let mut daprd = daprd("default", "reports", Some("8080"));
+    daprd["restartPolicy"] = json!("Always");
+    let mut ops = label_ops("reports");
+    ops.extend([
+        add("/spec/containers/0/env", app_env()),
+        add("/spec/initContainers/1", daprd),
+        add("/spec/volumes/1", token_volume()),
+    ]);
+    result.assert_injected("reports", &[], Value::Array(ops));
+}
+
+pub fn inject_pluggable_components(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        "pod_inject_pluggable_components.json",
+        "session_components.yml",
+        None,
+    ));
+    let shared_mount = mount("dapr-components-unix-domain-socket", COMPONENTS_SOCKETS);
+    let mut daprd = daprd("shop", "orders", Some("8080"));
+    daprd["env"].as_array_mut().unwrap().push(components_env());
+    daprd["volumeMounts"] = json!([token_mount(), shared_mount]);
+    let mut ops = label_ops("orders");
+    ops.extend([
+        add("/spec/containers/0/env", app_env()),
+        add("/spec/containers/1", daprd),
+        // my-queue is unscoped, orders-store is scoped to orders; billing-ledger is not.
+        add(
+            "/spec/containers/2",
+            json!({
+                "name": "my-queue",
+                "image": "ghcr.io/example/my-queue-component:1.2.0",
+                "volumeMounts": [mount("queue-config", "/etc/my-queue"), shared_mount],
+                "env": [components_env()]
+            }),
+        ),
+        add(
+            "/spec/containers/3",
+            json!({
+                "name": "orders-store",
+                "image": "ghcr.io/example/orders-store-component:0.4.1",
+                "env": [{"name": "STORE_LOG_LEVEL", "value": "debug"}, components_env()],
+                "volumeMounts": [shared_mount]
+            }),
+        ),
+        add("/spec/volumes/1", token_volume()),
+        add(
+            "/spec/volumes/2",
+            json!({"name": "dapr-components-unix-domain-socket", "emptyDir": {}}),
+        ),
+        add(
+            "/spec/volumes/3",
+            json!({"name": "queue-config", "emptyDir": {}}),
+        ),
+    ]);
+    result.assert_injected("orders", &[], Value::Array(ops));
+}
+
+pub fn without_volumes(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new("pod_without_volumes.json", MTLS_DEFAULT, None));
+    let shared_mount = mount("dapr-components-unix-domain-socket", COMPONENTS_SOCKETS);
+    let mut daprd = daprd("default", "inventory", Some("8080"));
+    daprd["env"].as_array_mut().unwrap().push(components_env());
+    daprd["volumeMounts"] = json!([token_mount(), shared_mount]);
+    let mut ops = label_ops("inventory");
+    ops.extend([
+        add("/spec/containers/0/env", app_env()),
+        // The declared component container gets the socket folder, not the app env.
+        add("/spec/containers/1/env", json!([components_env()])),
+        add("/spec/containers/1/volumeMounts", json!([shared_mount])),
+        add("/spec/containers/2", daprd),
+        // One list with both volumes: Dapr's second `add /spec/volumes` would drop the token.
+        add(
+            "/spec/volumes",
+            json!([
+                token_volume(),
+                {"name": "dapr-components-unix-domain-socket", "emptyDir": {}}
+            ]),
+        ),
+    ]);
+    result.assert_injected("inventory", &[], Value::Array(ops));
+}
+
+pub fn deployment(evaluate: &Evaluate) {
+    evaluate(&Input::new("deployment_creation.json", NO_LOOKUPS, None)).assert_accepted_untouched();
+}
+
+pub fn update(evaluate: &Evaluate) {
+    evaluate(&Input::new("pod_update.json", NO_LOOKUPS, None)).assert_accepted_untouched();
+}
+
+/// Every input above that injects.
+fn injections() -> Vec<Input> {
+    vec![
+        Input::new(WORKED_EXAMPLE, MTLS_DEFAULT, None),
+        Input::new(WORKED_EXAMPLE, "session_mtls_disabled_as_string.yml", None),
+        Input::new(
+            WORKED_EXAMPLE,
+            MTLS_DEFAULT,
+            Some("settings_native_sidecar.json"),
+        ),
+        Input::new(
+            WORKED_EXAMPLE,
+            NO_LOOKUPS,
+            Some("settings_static_mtls_and_trust_anchors.json"),
+        ),
+        Input::new("pod_by_system_masters.json", MTLS_DEFAULT, None),
+        Input::new("pod_invalid_annotation_values.json", MTLS_DEFAULT, None),
+        Input::new("pod_unix_domain_socket.json", MTLS_DEFAULT, None),
+        Input::new("pod_native_sidecar.json", MTLS_DEFAULT, None),
+        Input::new(
+            "pod_inject_pluggable_components.json",
+            "session_components.yml",
+            None,
+        ),
+        Input::new("pod_without_volumes.json", MTLS_DEFAULT, None),
+    ]
+}
+
+pub fn every_injection_is_additive_and_idempotent(evaluate: &Evaluate) {
+    for input in injections() {
+        assert_well_behaved_injection(evaluate, &input);
+    }
+}
+
+/// One `#[test]` per case, evaluated by `$evaluate` (a `fn(&Input) -> Evaluation`).
+macro_rules! fixture_tests {
+    ($evaluate:path) => {
+        $crate::common::cases::fixture_tests!(@each $evaluate,
+            the_worked_example_becomes_exactly_the_pod_of_section_10 => worked_example,
+            mtls_disabled_by_the_string_false_drops_only_the_enable_mtls_flag => mtls_disabled_as_string,
+            a_missing_trust_bundle_rejects_the_pod_with_the_lookup_error => trust_bundle_missing,
+            the_native_sidecar_setting_puts_daprd_in_new_init_containers => native_sidecar_setting,
+            static_mtls_and_trust_anchor_settings_replace_both_lookups => static_trust_settings,
+            a_pod_without_dapr_annotations_is_accepted_untouched => not_dapr_enabled,
+            enabled_yes_does_not_inject_since_dapr_1_18 => enabled_yes,
+            a_pod_that_already_has_daprd_is_accepted_untouched => already_injected,
+            an_unauthorized_requester_gets_a_warning_and_no_sidecar => unauthorized_user,
+            a_system_masters_user_gets_a_sidecar_named_after_the_pod => system_masters,
+            an_invalid_app_id_rejects_the_pod_with_dapr_message => invalid_app_id,
+            a_controller_pod_without_app_id_is_rejected => controller_without_app_id,
+            unusable_annotation_values_are_ignored_with_warnings => invalid_annotation_values,
+            strict_mode_rejects_unusable_values_listing_every_problem => strict_mode_rejection,
+            a_unix_domain_socket_is_shared_by_daprd_and_the_app => unix_domain_socket,
+            the_native_sidecar_annotation_appends_daprd_after_existing_init_containers => native_sidecar_annotation,
+            injected_pluggable_components_follow_scopes_and_get_missing_volumes => inject_pluggable_components,
+            a_pod_without_volumes_keeps_the_token_volume_beside_the_components_socket => without_volumes,
+            a_deployment_is_accepted_untouched => deployment,
+            an_update_is_accepted_untouched => update,
+            every_injection_only_adds_and_a_second_pass_changes_nothing => every_injection_is_additive_and_idempotent,
+        );
+    };
+    (@each $evaluate:path, $($test:ident => $case:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                $crate::common::cases::$case(&$evaluate);
+            }
+        )*
+    };
+}
+pub(crate) use fixture_tests;
