@@ -3,7 +3,7 @@ CARGO_GLOBAL_OPTIONS ?= --locked
 WASM_TARGET := wasm32-wasip1
 POLICY_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 
-.PHONY: wasm-target example fmt lint test e2e-tests fuzz clean
+.PHONY: wasm-target example bench fmt lint test e2e-tests fuzz clean
 
 policy.wasm: $(POLICY_SOURCES) | wasm-target
 	cargo build $(CARGO_GLOBAL_OPTIONS) --target=$(WASM_TARGET) --release --lib
@@ -20,6 +20,11 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 example: policy.wasm
 	@echo "policy.wasm: $$(wc -c < policy.wasm) bytes"
 	cargo run $(CARGO_GLOBAL_OPTIONS) -q -p dapr-inject -- --trust-anchors examples/trust-anchors.pem examples/stateapp.yaml
+
+# Sizes, median and p99 per evaluation against the baseline guest, peak memory, native time.
+bench: policy.wasm
+	cargo build $(CARGO_GLOBAL_OPTIONS) -p baseline-policy --target=$(WASM_TARGET) --release
+	cargo bench $(CARGO_GLOBAL_OPTIONS) --bench evaluation
 
 fmt:
 	cargo fmt --all -- --check

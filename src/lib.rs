@@ -35,10 +35,10 @@ pub mod volumes;
 use std::collections::HashMap;
 
 use guest::prelude::*;
-use kubewarden::request::ValidationRequest;
 use kubewarden::response::ValidationResponse;
 use kubewarden::settings::SettingsValidationResponse;
 use kubewarden::{logging, protocol_version_guest, wapc_guest as guest};
+use serde::Deserialize;
 use slog::{Logger, info, o, warn};
 
 use crate::cluster::{Cluster, HostCluster};
@@ -92,14 +92,46 @@ fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
     serde_json::from_slice(payload).map_err(|e| format!("invalid settings: {e}"))
 }
 
+/// The `validate` payload, reduced to what the policy reads. The SDK's `ValidationRequest`
+/// reads every AdmissionRequest field; this keeps the module within its size budget.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Payload {
+    settings: Settings,
+    request: AdmissionRequest,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AdmissionRequest {
+    kind: GroupVersionKind,
+    operation: String,
+    namespace: String,
+    user_info: UserInfo,
+    object: serde_json::Value,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GroupVersionKind {
+    kind: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UserInfo {
+    username: String,
+    groups: Vec<String>,
+}
+
 pub fn validate(payload: &[u8]) -> CallResult {
     validate_with(payload, &HostCluster)
 }
 
 /// `validate` with the cluster given: native tests pass one that answers from replay files.
 pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
-    let mut request = match ValidationRequest::<Settings>::new(payload) {
-        Ok(request) => request,
+    let mut payload: Payload = match serde_json::from_slice(payload) {
+        Ok(payload) => payload,
         Err(e) => {
             return Ok(serde_json::to_vec(&ValidationResponse {
                 accepted: false,
@@ -113,27 +145,26 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
             })?);
         }
     };
-    let object = std::mem::take(&mut request.request.object);
-    let groups: Vec<&str> = request
-        .request
-        .user_info
-        .groups
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let request = &mut payload.request;
+    let object = std::mem::take(&mut request.object);
     let admission = Admission {
-        kind: &request.request.kind.kind,
-        operation: &request.request.operation,
-        namespace: &request.request.namespace,
-        username: &request.request.user_info.username,
-        groups,
+        kind: &request.kind.kind,
+        operation: &request.operation,
+        namespace: &request.namespace,
+        username: &request.user_info.username,
+        groups: request
+            .user_info
+            .groups
+            .iter()
+            .map(String::as_str)
+            .collect(),
     };
     let generate_name = object
         .pointer("/metadata/generateName")
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_owned();
-    let outcome = inject::evaluate(&admission, object, &request.settings, cluster);
+    let outcome = inject::evaluate(&admission, object, &payload.settings, cluster);
 
     let log = logger(admission.namespace, &generate_name);
     for note in &outcome.log_notes {
