@@ -228,10 +228,7 @@ fn ten_thousand_annotations_give_at_most_twenty_warnings() {
 #[test]
 fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
     let cases = [
-        (
-            "not json",
-            "invalid settings: expected a JSON object",
-        ),
+        ("not json", "invalid settings: expected a JSON object"),
         ("[]", "invalid settings: expected a JSON object"),
         (
             "{\"sidecarImag\": \"x\"}",

@@ -181,15 +181,33 @@ fn a_replay_session_the_policy_does_not_follow_exactly_fails() {
 fn no_log_line_carries_trust_material() {
     let cases = [
         ("pod_worked_example.json", "session_mtls_default.yml", None),
-        ("pod_worked_example.json", "session_trust_bundle_missing.yml", None),
-        ("pod_invalid_annotation_values.json", "session_mtls_default.yml", Some("settings_strict_annotations.json")),
-        ("pod_worked_example.json", common::NO_LOOKUPS, Some("settings_static_mtls_and_trust_anchors.json")),
+        (
+            "pod_worked_example.json",
+            "session_trust_bundle_missing.yml",
+            None,
+        ),
+        (
+            "pod_invalid_annotation_values.json",
+            "session_mtls_default.yml",
+            Some("settings_strict_annotations.json"),
+        ),
+        (
+            "pod_worked_example.json",
+            common::NO_LOOKUPS,
+            Some("settings_static_mtls_and_trust_anchors.json"),
+        ),
     ];
     for (fixture, session, settings) in cases {
         let result = evaluate(&Input::new(fixture, session, settings));
         assert!(!result.logs.is_empty(), "{fixture}: nothing was logged");
         let logs = serde_json::to_string(&result.logs).unwrap();
-        assert!(!logs.contains("-----BEGIN"), "{fixture}: a PEM block was logged: {logs}");
-        assert!(!logs.contains("MIIB"), "{fixture}: certificate material was logged: {logs}");
+        assert!(
+            !logs.contains("-----BEGIN"),
+            "{fixture}: a PEM block was logged: {logs}"
+        );
+        assert!(
+            !logs.contains("MIIB"),
+            "{fixture}: certificate material was logged: {logs}"
+        );
     }
 }

@@ -278,7 +278,10 @@ pub fn strict_mode_rejection(evaluate: &Evaluate) {
         Some("settings_strict_annotations.json"),
     ))
     .assert_rejected_with_warnings(
-        &format!("invalid Dapr annotations (policy setting invalidAnnotations: reject): {}", problems.join("; ")),
+        &format!(
+            "invalid Dapr annotations (policy setting invalidAnnotations: reject): {}",
+            problems.join("; ")
+        ),
         &problems,
     );
 }
