@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::settings::DaprVersion;
+
 /// One thing the policy could not use as written, reported as an admission warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -96,6 +98,8 @@ pub fn quote(value: &str) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct AnnotationInfo {
     pub key: &'static str,
+    /// The first release (of those the policy supports) whose injector reads it.
+    pub since: DaprVersion,
     pub type_name: &'static str,
     pub default: &'static str,
     pub effect: &'static str,
@@ -319,7 +323,7 @@ mod read {
 /// Declares the annotation table, the typed struct and its parser from one list, so that a key,
 /// its type and its default can never drift apart.
 macro_rules! annotations {
-    ($( $field:ident : $ty:ty = $key:literal, $reader:ident, $default:expr,
+    ($( $field:ident : $ty:ty = $key:literal, $reader:ident, $default:expr, since $since:ident,
         type $type_name:literal, default $default_doc:literal, $effect:literal; )*) => {
         /// Every annotation key, as Dapr spells it.
         pub mod keys {
@@ -334,7 +338,7 @@ macro_rules! annotations {
 
         /// Key, type, default and effect of every annotation, in Dapr's order.
         pub const ANNOTATIONS: &[AnnotationInfo] = &[
-            $( AnnotationInfo { key: $key, type_name: $type_name, default: $default_doc, effect: $effect }, )*
+            $( AnnotationInfo { key: $key, type_name: $type_name, default: $default_doc, effect: $effect, since: DaprVersion::$since }, )*
         ];
 
         impl DaprAnnotations {
@@ -387,198 +391,205 @@ pub const DEFAULT_LISTEN_ADDRESSES: &str = "[::1],127.0.0.1";
 pub const DEFAULT_APP_HEALTH_CHECK_PATH: &str = "/healthz";
 
 annotations! {
-    enabled: Option<String> = "dapr.io/enabled", opt_string, None,
+    enabled: Option<String> = "dapr.io/enabled", opt_string, None, since V0_11,
         type "bool", default "false",
         "Injects daprd when the value is `true` (any case). Dapr's handler honours nothing else: `yes` and `1` do not inject.";
-    app_port: i32 = "dapr.io/app-port", app_port, 0,
+    app_port: i32 = "dapr.io/app-port", app_port, 0, since V0_11,
         type "int32 (port)", default "0",
         "`--app-port N` when N > 0.";
-    config: String = "dapr.io/config", string, String::new(),
+    config: String = "dapr.io/config", string, String::new(), since V0_11,
         type "string", default "\"\"",
         "`--config X` when non-empty (name of a Configuration resource).";
-    app_protocol: String = "dapr.io/app-protocol", string, DEFAULT_APP_PROTOCOL.to_owned(),
+    app_protocol: String = "dapr.io/app-protocol", string, DEFAULT_APP_PROTOCOL.to_owned(), since V0_11,
         type "string", default "http",
         "`--app-protocol` with the raw value; app env `APP_PROTOCOL` with the normalised value (none for unknown values).";
-    app_ssl: bool = "dapr.io/app-ssl", bool, false,
+    app_ssl: bool = "dapr.io/app-ssl", bool, false, since V1_16,
         type "bool", default "false",
         "`--app-ssl`; `APP_PROTOCOL` http becomes https and grpc becomes grpcs. Deprecated by Dapr.";
-    app_id: String = "dapr.io/app-id", string, String::new(),
+    app_id: String = "dapr.io/app-id", string, String::new(), since V0_11,
         type "string", default "the Pod's name",
         "`--app-id` and label `dapr.io/app-id`. `<id>-dapr` must be a DNS-1123 label, or the Pod is rejected.";
-    enable_profiling: bool = "dapr.io/enable-profiling", bool, false,
+    enable_profiling: bool = "dapr.io/enable-profiling", bool, false, since V0_11,
         type "bool", default "false",
         "`--enable-profiling`.";
-    log_level: String = "dapr.io/log-level", string, DEFAULT_LOG_LEVEL.to_owned(),
+    log_level: String = "dapr.io/log-level", string, DEFAULT_LOG_LEVEL.to_owned(), since V0_11,
         type "string", default "info",
         "`--log-level X`.";
-    api_token_secret: String = "dapr.io/api-token-secret", string, String::new(),
+    api_token_secret: String = "dapr.io/api-token-secret", string, String::new(), since V0_11,
         type "string", default "\"\"",
         "daprd env `DAPR_API_TOKEN` from key `token` of this Secret.";
-    app_token_secret: String = "dapr.io/app-token-secret", string, String::new(),
+    app_token_secret: String = "dapr.io/app-token-secret", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "daprd env `APP_API_TOKEN` from key `token` of this Secret.";
-    log_as_json: bool = "dapr.io/log-as-json", bool, false,
+    log_as_json: bool = "dapr.io/log-as-json", bool, false, since V0_11,
         type "bool", default "false",
         "`--log-as-json`.";
-    app_max_concurrency: Option<i64> = "dapr.io/app-max-concurrency", opt_int, None,
+    app_max_concurrency: Option<i64> = "dapr.io/app-max-concurrency", opt_int, None, since V0_11,
         type "int (optional)", default "unset",
         "`--app-max-concurrency N` when present (any integer, including -1).";
-    enable_metrics: bool = "dapr.io/enable-metrics", bool, true,
+    enable_metrics: bool = "dapr.io/enable-metrics", bool, true, since V1_16,
         type "bool", default "true",
         "`--enable-metrics --metrics-port N` when true; label `dapr.io/metrics-enabled`.";
-    metrics_port: i32 = "dapr.io/metrics-port", port, 9090,
+    metrics_port: i32 = "dapr.io/metrics-port", port, 9090, since V0_11,
         type "int32 (port)", default "9090",
         "Container port `dapr-metrics` (always declared) and `--metrics-port`.";
-    enable_debug: bool = "dapr.io/enable-debug", bool, false,
+    enable_debug: bool = "dapr.io/enable-debug", bool, false, since V1_16,
         type "bool", default "false",
         "Runs daprd under `/dlv` and declares the port `dapr-debug`.";
-    debug_port: i32 = "dapr.io/debug-port", port, 40000,
+    debug_port: i32 = "dapr.io/debug-port", port, 40000, since V1_16,
         type "int32 (port)", default "40000",
         "`--listen :N` for dlv and the port `dapr-debug` (debug mode only).";
-    env: String = "dapr.io/env", string, String::new(),
+    env: String = "dapr.io/env", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "daprd env vars `K=V,K2=V2` (a comma splits only before `IDENT=`), plus `DAPR_ENV_KEYS`.";
-    env_from_secret: String = "dapr.io/env-from-secret", string, String::new(),
+    env_from_secret: String = "dapr.io/env-from-secret", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "daprd env vars from Secrets: `K=secret` or `K=secret:key`, plus `DAPR_ENV_KEYS`.";
-    grpc_port: i32 = "dapr.io/grpc-port", port, 50001,
+    grpc_port: i32 = "dapr.io/grpc-port", port, 50001, since V1_16,
         type "int32 (port)", default "50001",
         "Port `dapr-grpc`, `--dapr-grpc-port`, app env `DAPR_GRPC_PORT`.";
-    internal_grpc_port: i32 = "dapr.io/internal-grpc-port", port, 50002,
+    internal_grpc_port: i32 = "dapr.io/internal-grpc-port", port, 50002, since V1_16,
         type "int32 (port)", default "50002",
         "Port `dapr-internal`, `--dapr-internal-grpc-port`.";
-    sidecar_cpu_request: Option<String> = "dapr.io/sidecar-cpu-request", opt_string, None,
+    sidecar_cpu_request: Option<String> = "dapr.io/sidecar-cpu-request", opt_string, None, since V0_11,
         type "quantity", default "unset",
         "`resources.requests.cpu`. One invalid resource annotation drops all four.";
-    sidecar_cpu_limit: Option<String> = "dapr.io/sidecar-cpu-limit", opt_string, None,
+    sidecar_cpu_limit: Option<String> = "dapr.io/sidecar-cpu-limit", opt_string, None, since V0_11,
         type "quantity", default "unset",
         "`resources.limits.cpu`. One invalid resource annotation drops all four.";
-    sidecar_memory_request: Option<String> = "dapr.io/sidecar-memory-request", opt_string, None,
+    sidecar_memory_request: Option<String> = "dapr.io/sidecar-memory-request", opt_string, None, since V0_11,
         type "quantity", default "unset",
         "`resources.requests.memory`. One invalid resource annotation drops all four.";
-    sidecar_memory_limit: Option<String> = "dapr.io/sidecar-memory-limit", opt_string, None,
+    sidecar_memory_limit: Option<String> = "dapr.io/sidecar-memory-limit", opt_string, None, since V0_11,
         type "quantity", default "unset",
         "`resources.limits.memory`. One invalid resource annotation drops all four.";
-    sidecar_listen_addresses: String = "dapr.io/sidecar-listen-addresses", string, DEFAULT_LISTEN_ADDRESSES.to_owned(),
+    sidecar_listen_addresses: String = "dapr.io/sidecar-listen-addresses", string, DEFAULT_LISTEN_ADDRESSES.to_owned(), since V1_16,
         type "string", default "[::1],127.0.0.1",
         "`--dapr-listen-addresses X`.";
-    liveness_probe_delay_seconds: i32 = "dapr.io/sidecar-liveness-probe-delay-seconds", seconds, 180,
+    liveness_probe_delay_seconds: i32 = "dapr.io/sidecar-liveness-probe-delay-seconds", seconds, 180, since V0_11,
         type "int32 (>= 0)", default "180",
         "`livenessProbe.initialDelaySeconds`.";
-    liveness_probe_timeout_seconds: i32 = "dapr.io/sidecar-liveness-probe-timeout-seconds", seconds, 3,
+    liveness_probe_timeout_seconds: i32 = "dapr.io/sidecar-liveness-probe-timeout-seconds", seconds, 3, since V0_11,
         type "int32 (>= 0)", default "3",
         "`livenessProbe.timeoutSeconds`.";
-    liveness_probe_period_seconds: i32 = "dapr.io/sidecar-liveness-probe-period-seconds", seconds, 10,
+    liveness_probe_period_seconds: i32 = "dapr.io/sidecar-liveness-probe-period-seconds", seconds, 10, since V0_11,
         type "int32 (>= 0)", default "10",
         "`livenessProbe.periodSeconds`.";
-    liveness_probe_threshold: i32 = "dapr.io/sidecar-liveness-probe-threshold", seconds, 5,
+    liveness_probe_threshold: i32 = "dapr.io/sidecar-liveness-probe-threshold", seconds, 5, since V0_11,
         type "int32 (>= 0)", default "5",
         "`livenessProbe.failureThreshold`.";
-    readiness_probe_delay_seconds: i32 = "dapr.io/sidecar-readiness-probe-delay-seconds", seconds, 1,
+    readiness_probe_delay_seconds: i32 = "dapr.io/sidecar-readiness-probe-delay-seconds", seconds, 1, since V0_11,
         type "int32 (>= 0)", default "1",
         "`readinessProbe.initialDelaySeconds`.";
-    readiness_probe_timeout_seconds: i32 = "dapr.io/sidecar-readiness-probe-timeout-seconds", seconds, 1,
+    readiness_probe_timeout_seconds: i32 = "dapr.io/sidecar-readiness-probe-timeout-seconds", seconds, 1, since V0_11,
         type "int32 (>= 0)", default "1",
         "`readinessProbe.timeoutSeconds`.";
-    readiness_probe_period_seconds: i32 = "dapr.io/sidecar-readiness-probe-period-seconds", seconds, 1,
+    readiness_probe_period_seconds: i32 = "dapr.io/sidecar-readiness-probe-period-seconds", seconds, 1, since V0_11,
         type "int32 (>= 0)", default "1",
         "`readinessProbe.periodSeconds`.";
-    readiness_probe_threshold: i32 = "dapr.io/sidecar-readiness-probe-threshold", seconds, 5,
+    readiness_probe_threshold: i32 = "dapr.io/sidecar-readiness-probe-threshold", seconds, 5, since V0_11,
         type "int32 (>= 0)", default "5",
         "`readinessProbe.failureThreshold`.";
-    sidecar_image: Option<String> = "dapr.io/sidecar-image", opt_image, None,
+    sidecar_image: Option<String> = "dapr.io/sidecar-image", opt_image, None, since V1_16,
         type "string", default "setting `sidecarImage`",
         "daprd `image`; overrides the setting. An empty or space-padded value is ignored.";
-    sidecar_seccomp_profile_type: String = "dapr.io/sidecar-seccomp-profile-type", seccomp, String::new(),
+    sidecar_seccomp_profile_type: String = "dapr.io/sidecar-seccomp-profile-type", seccomp, String::new(), since V1_16,
         type "string", default "\"\"",
         "`securityContext.seccompProfile.type` when non-empty: `RuntimeDefault` or `Unconfined` (`Localhost` needs a profile no annotation sets).";
-    http_max_request_size: Option<i64> = "dapr.io/http-max-request-size", opt_int, None,
+    http_max_request_size: Option<i64> = "dapr.io/http-max-request-size", opt_int, None, since V1_16,
         type "int (optional)", default "unset",
         "`--dapr-http-max-request-size N` (MB, legacy).";
-    max_body_size: String = "dapr.io/max-body-size", string, String::new(),
+    max_body_size: String = "dapr.io/max-body-size", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "`--max-body-size X` when non-empty.";
-    http_read_buffer_size: Option<i64> = "dapr.io/http-read-buffer-size", opt_int, None,
+    http_read_buffer_size: Option<i64> = "dapr.io/http-read-buffer-size", opt_int, None, since V1_16,
         type "int (optional)", default "unset",
         "`--dapr-http-read-buffer-size N` (KB, legacy).";
-    read_buffer_size: String = "dapr.io/read-buffer-size", string, String::new(),
+    read_buffer_size: String = "dapr.io/read-buffer-size", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "`--read-buffer-size X` when non-empty.";
-    graceful_shutdown_seconds: i64 = "dapr.io/graceful-shutdown-seconds", int, -1,
+    graceful_shutdown_seconds: i64 = "dapr.io/graceful-shutdown-seconds", int, -1, since V1_16,
         type "int", default "-1",
         "`--dapr-graceful-shutdown-seconds N`, always passed (-1: daprd's own default).";
-    block_shutdown_duration: Option<String> = "dapr.io/block-shutdown-duration", opt_string, None,
+    block_shutdown_duration: Option<String> = "dapr.io/block-shutdown-duration", opt_string, None, since V1_16,
         type "string (optional)", default "unset",
         "`--dapr-block-shutdown-duration X` when present.";
-    enable_api_logging: Option<bool> = "dapr.io/enable-api-logging", opt_bool, None,
+    enable_api_logging: Option<bool> = "dapr.io/enable-api-logging", opt_bool, None, since V1_16,
         type "bool (optional)", default "unset",
         "`--enable-api-logging=true|false` when present (`\"\"` gives false).";
-    unix_domain_socket_path: String = "dapr.io/unix-domain-socket-path", string, String::new(),
+    unix_domain_socket_path: String = "dapr.io/unix-domain-socket-path", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "Memory emptyDir `dapr-unix-domain-socket`, mounted in daprd at `/var/run/dapr-sockets` and in app containers at this path; `--unix-domain-socket`.";
-    volume_mounts: String = "dapr.io/volume-mounts", string, String::new(),
+    volume_mounts: String = "dapr.io/volume-mounts", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "Read-only daprd mounts `vol:path,vol2:path2` of existing Pod volumes.";
-    volume_mounts_rw: String = "dapr.io/volume-mounts-rw", string, String::new(),
+    volume_mounts_rw: String = "dapr.io/volume-mounts-rw", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "Read-write daprd mounts `vol:path,vol2:path2` of existing Pod volumes.";
-    disable_builtin_k8s_secret_store: bool = "dapr.io/disable-builtin-k8s-secret-store", bool, false,
+    disable_builtin_k8s_secret_store: bool = "dapr.io/disable-builtin-k8s-secret-store", bool, false, since V1_16,
         type "bool", default "false",
         "`--disable-builtin-k8s-secret-store`.";
-    enable_app_health_check: bool = "dapr.io/enable-app-health-check", bool, false,
+    enable_app_health_check: bool = "dapr.io/enable-app-health-check", bool, false, since V1_16,
         type "bool", default "false",
         "`--enable-app-health-check` with path, interval, timeout and threshold flags.";
-    app_health_check_path: String = "dapr.io/app-health-check-path", string, DEFAULT_APP_HEALTH_CHECK_PATH.to_owned(),
+    app_health_check_path: String = "dapr.io/app-health-check-path", string, DEFAULT_APP_HEALTH_CHECK_PATH.to_owned(), since V1_16,
         type "string", default "/healthz",
         "`--app-health-check-path` (health checks only).";
-    app_health_probe_interval: i32 = "dapr.io/app-health-probe-interval", int32, 5,
+    app_health_probe_interval: i32 = "dapr.io/app-health-probe-interval", int32, 5, since V1_16,
         type "int32", default "5",
         "`--app-health-probe-interval` in seconds (health checks only).";
-    app_health_probe_timeout: i32 = "dapr.io/app-health-probe-timeout", int32, 500,
+    app_health_probe_timeout: i32 = "dapr.io/app-health-probe-timeout", int32, 500, since V1_16,
         type "int32", default "500",
         "`--app-health-probe-timeout` in milliseconds (health checks only).";
-    app_health_threshold: i32 = "dapr.io/app-health-threshold", int32, 3,
+    app_health_threshold: i32 = "dapr.io/app-health-threshold", int32, 3, since V1_16,
         type "int32", default "3",
         "`--app-health-threshold` (health checks only).";
-    app_binding_options_timeout: Option<String> = "dapr.io/app-binding-options-timeout", opt_string, None,
+    app_binding_options_timeout: Option<String> = "dapr.io/app-binding-options-timeout", opt_string, None, since V1_16,
         type "string (optional)", default "unset",
         "`--app-binding-options-timeout X` when present.";
-    placement_host_address: Option<String> = "dapr.io/placement-host-address", opt_address, None,
+    placement_host_address: Option<String> = "dapr.io/placement-host-address", opt_address, None, since V1_16,
         type "string (quotes and spaces stripped)", default "computed from the settings",
         "`--placement-host-address X`; an empty value disables placement.";
-    actors_disseminate_timeout: Option<String> = "dapr.io/actors-disseminate-timeout", opt_string, None,
+    actors_disseminate_timeout: Option<String> = "dapr.io/actors-disseminate-timeout", opt_string, None, since V1_18,
         type "string (optional)", default "unset",
         "`--actors-disseminate-timeout X` when present.";
-    scheduler_host_address: Option<String> = "dapr.io/scheduler-host-address", opt_address, None,
+    scheduler_host_address: Option<String> = "dapr.io/scheduler-host-address", opt_address, None, since V1_16,
         type "string (quotes and spaces stripped)", default "computed from the settings",
         "`--scheduler-host-address X`; an empty value passes an empty address, which disables the scheduler.";
-    pluggable_components: String = "dapr.io/pluggable-components", string, String::new(),
+    pluggable_components: String = "dapr.io/pluggable-components", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "Comma list of existing container names that are pluggable components.";
-    pluggable_components_sockets_folder: String = "dapr.io/pluggable-components-sockets-folder", string, String::new(),
+    pluggable_components_sockets_folder: String = "dapr.io/pluggable-components-sockets-folder", string, String::new(), since V1_16,
         type "string", default "setting `componentSocketsFolder`",
         "Mount path of the shared components socket volume.";
-    component_container: String = "dapr.io/component-container", string, String::new(),
+    component_container: String = "dapr.io/component-container", string, String::new(), since V1_16,
         type "JSON container", default "\"\"",
         "Read from Component resources, not from the Pod: the container to inject for that component.";
-    inject_pluggable_components: bool = "dapr.io/inject-pluggable-components", bool, false,
+    inject_pluggable_components: bool = "dapr.io/inject-pluggable-components", bool, false, since V1_16,
         type "bool", default "false",
         "Lists the namespace's Components and injects their `dapr.io/component-container` containers.";
-    app_channel_address: String = "dapr.io/app-channel-address", string, String::new(),
+    app_channel_address: String = "dapr.io/app-channel-address", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "`--app-channel-address X` when non-empty.";
-    sentry_request_jwt_audiences: String = "dapr.io/sentry-request-jwt-audiences", string, String::new(),
+    sentry_request_jwt_audiences: String = "dapr.io/sentry-request-jwt-audiences", string, String::new(), since V1_16,
         type "string", default "\"\"",
         "`--sentry-request-jwt-audiences X` when non-empty.";
-    sidecar_svc_annotations: String = "dapr.io/sidecar-svc-annotations", string, String::new(),
+    sidecar_svc_annotations: String = "dapr.io/sidecar-svc-annotations", string, String::new(), since V1_17,
         type "string", default "\"\"",
         "Not used by the injector: Dapr's operator copies it onto the `<app-id>-dapr` Service.";
-    disable_init_endpoints: Option<String> = "dapr.io/disable-init-endpoints", opt_string, None,
+    disable_init_endpoints: Option<String> = "dapr.io/disable-init-endpoints", opt_string, None, since V1_17,
         type "string (optional)", default "unset",
         "`--disable-init-endpoints X` when present.";
-    enable_native_sidecar: Option<bool> = "dapr.io/enable-native-sidecar", opt_bool, None,
+    enable_native_sidecar: Option<bool> = "dapr.io/enable-native-sidecar", opt_bool, None, since V1_18,
         type "bool", default "setting `nativeSidecar`",
         "daprd goes last in `initContainers` with `restartPolicy: Always`; overrides the setting both ways.";
+}
+
+/// True when the injector of `version` reads `key`.
+pub fn known_in(key: &str, version: DaprVersion) -> bool {
+    ANNOTATIONS
+        .iter()
+        .any(|a| a.key == key && a.since <= version)
 }
 
 /// The annotation prefix every Dapr key shares.

@@ -14,7 +14,8 @@ use crate::patcher::{
     LABEL_SIDECAR_INJECTED,
 };
 use crate::pod::PodView;
-use crate::settings::{InvalidAnnotations, Settings};
+use crate::profiles;
+use crate::settings::{DaprVersion, InvalidAnnotations, Settings};
 use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, SIDECAR_HTTP_PORT, SidecarInputs, plain_env};
 use crate::volumes;
 use crate::{owner, unknown_annotations};
@@ -112,19 +113,26 @@ pub fn injection_request(
     settings: &Settings,
 ) -> Result<Request, Vec<String>> {
     let value = enabled_value(pod);
+    let version = settings.dapr_version;
     match value {
-        Some(v) if v.eq_ignore_ascii_case("true") => return Ok(Request::Annotation),
+        Some(v) if profiles::enabled_injects(version, v) => return Ok(Request::Annotation),
         None if settings.injects_namespace(namespace) => return Ok(Request::Namespace),
         _ => {}
     }
     let warning = match value {
-        Some(v) if crate::annotations::is_truthy(v) => {
+        Some(v) if crate::annotations::is_truthy(v) && version >= DaprVersion::V1_17 => {
             format!(
                 "{}: {} does not inject; only \"true\" does",
                 keys::enabled,
                 crate::annotations::quote(v)
             )
         }
+        Some(v) if crate::annotations::is_truthy(v) => format!(
+            "{}: {} does not inject in Dapr {}; use \"true\"",
+            keys::enabled,
+            crate::annotations::quote(v),
+            version.name()
+        ),
         _ => {
             let has_dapr_annotations = pod
                 .pointer("/metadata/annotations")
@@ -169,7 +177,7 @@ pub fn evaluate(
         Ok(view) => view,
         Err(e) => return reject(format!("cannot inject the Dapr sidecar: {e}"), Vec::new()),
     };
-    if view.has_container_named(SIDECAR_CONTAINER_NAME) {
+    if view.has_daprd(settings.dapr_version) {
         return Outcome::accept(Vec::new());
     }
     match ServiceAccountMatcher::with_built_ins(&settings.allowed_service_accounts) {
@@ -229,7 +237,7 @@ pub fn inject_pod(
         return Ok(Err(Skip::NotEnabled));
     };
     let view = PodView::from_json(&pod)?;
-    if view.has_container_named(SIDECAR_CONTAINER_NAME) {
+    if view.has_daprd(settings.dapr_version) {
         return Ok(Err(Skip::AlreadyInjected));
     }
     inject_viewed(pod, &view, namespace, request, settings, cluster)
@@ -275,7 +283,11 @@ fn inject_viewed(
     cluster: &dyn Cluster,
 ) -> Result<Injected, (String, Vec<String>)> {
     let mut problems = Vec::new();
-    let annotations = DaprAnnotations::parse(&view.annotations, &mut problems);
+    let version = settings.dapr_version;
+    let (known, newer) = profiles::known_annotations(version, &view.annotations);
+    let mut annotations = DaprAnnotations::parse(&known, &mut problems);
+    profiles::apply_probe_defaults(version, &mut annotations, &known);
+    problems.extend(newer);
     problems.extend(unknown_annotations::check(&view.annotations, false));
     let from_owner = settings.app_id_from_owner || request == Request::Namespace;
     let app_id = app_id(&annotations, view, from_owner, &mut problems);

@@ -1608,3 +1608,136 @@ fn every_warning_is_short_and_names_a_dapr_annotation() {
         assert!(w.starts_with("dapr.io/"), "{w}");
     }
 }
+
+fn version(v: &str) -> Settings {
+    serde_json::from_value(json!({"daprVersion": v})).unwrap()
+}
+
+const OLD_PROBES: (&str, &str) = (
+    r#"{"tcpSocket": {"port": 3501}, "initialDelaySeconds": 3, "timeoutSeconds": 3, "periodSeconds": 6, "failureThreshold": 3}"#,
+    r#"{"httpGet": {"path": "/v1.0/healthz", "port": 3501}, "initialDelaySeconds": 3, "timeoutSeconds": 3, "periodSeconds": 6, "failureThreshold": 3}"#,
+);
+
+#[test]
+fn dapr_1_17_differs_from_1_18_only_by_the_old_probe_defaults_here() {
+    let out = run(worked_example_pod(), &version("1.17"), &FakeCluster::new());
+    let mut expected = worked_example_daprd();
+    expected["livenessProbe"] = serde_json::from_str(OLD_PROBES.0).unwrap();
+    expected["readinessProbe"] = serde_json::from_str(OLD_PROBES.1).unwrap();
+    assert_eq!(daprd(mutated(&out)), &expected);
+}
+
+#[test]
+fn dapr_1_16_passes_every_scheduler_replica_as_env_instead_of_a_flag() {
+    let out = run(worked_example_pod(), &version("1.16"), &FakeCluster::new());
+    let mut expected = worked_example_daprd();
+    let args = expected["args"].as_array_mut().unwrap();
+    let at = args
+        .iter()
+        .position(|a| a == "--scheduler-host-address")
+        .unwrap();
+    args.truncate(at);
+    expected["env"].as_array_mut().unwrap().extend([
+        json!({"name": "DAPR_SCHEDULER_HOST_ADDRESS", "value": "dapr-scheduler-server-0.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-1.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-2.dapr-scheduler-server.dapr-system.svc.cluster.local:50006"}),
+        json!({"name": "DAPR_SCHEDULER_HOST_ADDRESS_DNS_A", "value": "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"}),
+    ]);
+    expected["livenessProbe"] = serde_json::from_str(OLD_PROBES.0).unwrap();
+    expected["readinessProbe"] = serde_json::from_str(OLD_PROBES.1).unwrap();
+    assert_eq!(daprd(mutated(&out)), &expected);
+}
+
+#[test]
+fn dapr_1_16_scheduler_replicas_and_reminder_migration_settings_shape_the_env() {
+    let settings: Settings = serde_json::from_value(
+        json!({"daprVersion": "1.16", "schedulerReplicas": 1, "skipReminderMigration": true}),
+    )
+    .unwrap();
+    let out = run(worked_example_pod(), &settings, &FakeCluster::new());
+    let env = daprd(mutated(&out))["env"].as_array().unwrap().clone();
+    assert_eq!(
+        env[5..].to_vec(),
+        vec![
+            json!({"name": "DAPR_SCHEDULER_HOST_ADDRESS", "value": "dapr-scheduler-server-0.dapr-scheduler-server.dapr-system.svc.cluster.local:50006"}),
+            json!({"name": "DAPR_SCHEDULER_HOST_ADDRESS_DNS_A", "value": "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"}),
+            json!({"name": "DAPR_SKIP_REMINDER_MIGRATION", "value": "true"}),
+        ]
+    );
+    let none: Settings =
+        serde_json::from_value(json!({"daprVersion": "1.16", "schedulerReplicas": 0})).unwrap();
+    let out = run(worked_example_pod(), &none, &FakeCluster::new());
+    assert_eq!(daprd(mutated(&out))["env"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn dapr_1_16_injects_every_truthy_enabled_value() {
+    for value in ["yes", "1", "t", " true "] {
+        mutated(&run(
+            with_annotations(json!({"dapr.io/enabled": value})),
+            &version("1.16"),
+            &FakeCluster::new(),
+        ));
+        assert_eq!(
+            run(
+                with_annotations(json!({"dapr.io/enabled": value})),
+                &version("1.17"),
+                &FakeCluster::new()
+            )
+            .decision,
+            Decision::Accept
+        );
+    }
+}
+
+#[test]
+fn before_1_18_an_init_container_named_daprd_does_not_stop_injection() {
+    let mut pod = worked_example_pod();
+    pod["spec"]["initContainers"] = json!([{"name": "daprd", "image": "x"}]);
+    mutated(&run(pod.clone(), &version("1.17"), &FakeCluster::new()));
+    assert_eq!(
+        run(pod, &version("1.18"), &FakeCluster::new()).decision,
+        Decision::Accept
+    );
+}
+
+#[test]
+fn annotations_a_release_does_not_know_are_ignored_with_a_warning() {
+    let pod = with_annotations(
+        json!({"dapr.io/actors-disseminate-timeout": "5s", "dapr.io/disable-init-endpoints": "config", "dapr.io/enable-native-sidecar": "true"}),
+    );
+    let out = run(pod.clone(), &version("1.16"), &FakeCluster::new());
+    let args = args_of(mutated(&out));
+    assert!(
+        !args
+            .iter()
+            .any(|a| a == "--actors-disseminate-timeout" || a == "--disable-init-endpoints")
+    );
+    assert!(mutated(&out)["spec"].get("initContainers").is_none());
+    assert_eq!(
+        out.warnings,
+        vec![
+            "dapr.io/actors-disseminate-timeout: not read by Dapr 1.16; ignored",
+            "dapr.io/disable-init-endpoints: not read by Dapr 1.16; ignored",
+            "dapr.io/enable-native-sidecar: not read by Dapr 1.16; ignored",
+        ]
+    );
+    let out = run(pod, &version("1.17"), &FakeCluster::new());
+    assert!(
+        args_of(mutated(&out))
+            .windows(2)
+            .any(|w| w == ["--disable-init-endpoints", "config"])
+    );
+    assert_eq!(out.warnings.len(), 2);
+}
+
+#[test]
+fn an_empty_binding_timeout_adds_no_flag_in_1_17_only() {
+    let pod = with_annotations(json!({"dapr.io/app-binding-options-timeout": ""}));
+    for (v, flag) in [("1.16", true), ("1.17", false), ("1.18", true)] {
+        let out = run(pod.clone(), &version(v), &FakeCluster::new());
+        assert_eq!(
+            args_of(mutated(&out)).contains(&"--app-binding-options-timeout".to_owned()),
+            flag,
+            "{v}"
+        );
+    }
+}

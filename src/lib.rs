@@ -26,6 +26,7 @@ pub mod names;
 pub mod owner;
 pub mod patcher;
 pub mod pod;
+pub mod profiles;
 pub mod quantity;
 pub mod settings;
 pub mod sidecar;

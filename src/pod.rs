@@ -127,6 +127,14 @@ impl PodView {
             || self.init_container_names.iter().any(|n| n == name)
     }
 
+    /// Dapr's idempotency check for `version`: init containers count from 1.18 on.
+    pub fn has_daprd(&self, version: crate::settings::DaprVersion) -> bool {
+        let name = crate::sidecar::SIDECAR_CONTAINER_NAME;
+        self.containers.iter().any(|c| c.name == name)
+            || (crate::profiles::daprd_found_in_init_containers(version)
+                && self.init_container_names.iter().any(|n| n == name))
+    }
+
     pub fn has_volume(&self, name: &str) -> bool {
         self.volume_names.iter().any(|v| v == name)
     }

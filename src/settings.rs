@@ -59,7 +59,46 @@ pub struct Settings {
     pub app_id_from_owner: bool,
     /// Namespace globs whose Pods are injected without `dapr.io/enabled: "true"`.
     pub inject_namespaces: Vec<String>,
+    /// The Dapr control plane the sidecar must match.
+    pub dapr_version: DaprVersion,
+    /// 1.16: replicas of the `dapr-scheduler-server` StatefulSet (Dapr reads it at start-up).
+    pub scheduler_replicas: Option<u32>,
+    /// 1.16: `DAPR_SKIP_REMINDER_MIGRATION` for daprd.
+    pub skip_reminder_migration: bool,
+    /// 0.11: the issuer certificate chain and key, else read from Secret `dapr-trust-bundle`.
+    pub cert_chain: Option<String>,
+    pub cert_key: Option<String>,
+    /// 0.11 puts the issuer's private key into every Pod; this says the operator accepts that.
+    pub allow_issuer_key_in_pods: bool,
 }
+
+/// The Dapr releases whose sidecar layout the policy can produce.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DaprVersion {
+    #[serde(rename = "0.11")]
+    V0_11,
+    #[serde(rename = "1.16")]
+    V1_16,
+    #[serde(rename = "1.17")]
+    V1_17,
+    #[default]
+    #[serde(rename = "1.18")]
+    V1_18,
+}
+
+impl DaprVersion {
+    pub fn name(self) -> &'static str {
+        match self {
+            DaprVersion::V0_11 => "0.11",
+            DaprVersion::V1_16 => "1.16",
+            DaprVersion::V1_17 => "1.17",
+            DaprVersion::V1_18 => "1.18",
+        }
+    }
+}
+
+/// The Dapr 1.16 chart's scheduler replica count.
+pub const DEFAULT_SCHEDULER_REPLICAS_1_16: u32 = 3;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -161,6 +200,12 @@ impl Default for Settings {
             security_profile: SecurityProfile::Dapr,
             app_id_from_owner: false,
             inject_namespaces: Vec::new(),
+            dapr_version: DaprVersion::V1_18,
+            scheduler_replicas: None,
+            skip_reminder_migration: false,
+            cert_chain: None,
+            cert_key: None,
+            allow_issuer_key_in_pods: false,
         }
     }
 }
@@ -239,6 +284,81 @@ impl Settings {
             "spiffe://{}/ns/{}/dapr-sentry",
             self.control_plane_trust_domain, self.control_plane_namespace
         )
+    }
+
+    /// Settings that only one release understands are errors for the others, so that nothing
+    /// is silently ignored.
+    fn validate_version(&self) -> Result<(), String> {
+        let v = self.dapr_version;
+        let only = |setting: &str, version: &str| {
+            Err(format!(
+                "{setting}: only for daprVersion {version}, not {}; remove it",
+                v.name()
+            ))
+        };
+        if v != DaprVersion::V1_16 && self.scheduler_replicas.is_some() {
+            return only("schedulerReplicas", "1.16");
+        }
+        if v != DaprVersion::V1_16 && self.skip_reminder_migration {
+            return only("skipReminderMigration", "1.16");
+        }
+        if v != DaprVersion::V0_11
+            && (self.cert_chain.is_some()
+                || self.cert_key.is_some()
+                || self.allow_issuer_key_in_pods)
+        {
+            return only("certChain, certKey and allowIssuerKeyInPods", "0.11");
+        }
+        if v < DaprVersion::V1_18 && self.native_sidecar {
+            return Err(format!(
+                "nativeSidecar needs daprVersion 1.18; Dapr {} has no native sidecar",
+                v.name()
+            ));
+        }
+        if v < DaprVersion::V1_18 {
+            // Dapr before 1.18 matched service accounts by exact name (UID) or trailing-* prefix.
+            for pattern in &self.allowed_service_accounts {
+                let parts = pattern.split(':').map(str::trim);
+                if parts
+                    .into_iter()
+                    .any(|p| p.trim_end_matches('*').contains(['*', '?', '[', '\\']))
+                {
+                    return Err(format!(
+                        "allowedServiceAccounts: \"{pattern}\": Dapr {} matches exact names or a trailing *, not globs",
+                        v.name()
+                    ));
+                }
+            }
+        }
+        if v == DaprVersion::V0_11 {
+            if !self.allow_issuer_key_in_pods {
+                return Err("daprVersion 0.11 puts the Sentry issuer's private key into every Pod's environment (DAPR_CERT_KEY); set allowIssuerKeyInPods: true to accept that, or use a supported version (1.16, 1.17, 1.18)".to_owned());
+            }
+            if self.cert_chain.is_some() != self.cert_key.is_some() {
+                return Err("certChain and certKey go together; set both, or neither to read Secret dapr-trust-bundle".to_owned());
+            }
+            if self
+                .cert_chain
+                .as_deref()
+                .is_some_and(|c| !c.contains("-----BEGIN CERTIFICATE-----"))
+            {
+                return Err("certChain must be a PEM certificate chain".to_owned());
+            }
+            if self
+                .cert_key
+                .as_deref()
+                .is_some_and(|k| !k.contains("PRIVATE KEY-----"))
+            {
+                return Err("certKey must be a PEM private key".to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// The 1.16 scheduler replica count.
+    pub fn scheduler_replicas_1_16(&self) -> u32 {
+        self.scheduler_replicas
+            .unwrap_or(DEFAULT_SCHEDULER_REPLICAS_1_16)
     }
 
     /// True when `image` may be the daprd image.
@@ -324,6 +444,7 @@ impl Settings {
             ));
         }
         validate_globs("injectNamespaces", &self.inject_namespaces)?;
+        self.validate_version()?;
         if self.security_profile == SecurityProfile::Restricted
             && (!self.run_as_non_root || self.run_as_user == Some(0))
         {
@@ -586,6 +707,61 @@ mod tests {
                 && !s.injects_namespace("kube-system")
         );
         assert!(settings(json!({"injectNamespaces": [""]})).is_err());
+    }
+
+    #[test]
+    fn an_unsupported_dapr_version_lists_the_supported_ones() {
+        let err = settings(json!({"daprVersion": "1.15"})).unwrap_err();
+        assert!(
+            err.contains("unknown variant `1.15`, expected one of `0.11`, `1.16`, `1.17`, `1.18`"),
+            "{err}"
+        );
+        assert_eq!(
+            settings(json!({"daprVersion": "1.17"}))
+                .unwrap()
+                .dapr_version,
+            DaprVersion::V1_17
+        );
+    }
+
+    #[test]
+    fn version_specific_settings_are_refused_for_other_versions() {
+        assert_eq!(
+            settings(json!({"schedulerReplicas": 1})).unwrap_err(),
+            "schedulerReplicas: only for daprVersion 1.16, not 1.18; remove it"
+        );
+        assert!(settings(json!({"daprVersion": "1.16", "schedulerReplicas": 1, "skipReminderMigration": true})).is_ok());
+        assert!(
+            settings(json!({"daprVersion": "1.17", "nativeSidecar": true}))
+                .unwrap_err()
+                .starts_with("nativeSidecar needs daprVersion 1.18")
+        );
+        assert!(
+            settings(json!({"certKey": "x"})).unwrap_err().starts_with(
+                "certChain, certKey and allowIssuerKeyInPods: only for daprVersion 0.11"
+            )
+        );
+    }
+
+    #[test]
+    fn versions_before_1_18_take_exact_names_or_a_trailing_star() {
+        assert!(
+            settings(json!({"daprVersion": "1.16", "allowedServiceAccounts": ["argo:argo-*"]}))
+                .is_ok()
+        );
+        assert!(
+            settings(json!({"daprVersion": "1.17", "allowedServiceAccounts": ["argo:a?go"]}))
+                .unwrap_err()
+                .contains("not globs")
+        );
+    }
+
+    #[test]
+    fn version_0_11_needs_consent_to_the_issuer_key_in_pods() {
+        let err = settings(json!({"daprVersion": "0.11"})).unwrap_err();
+        assert!(err.contains("set allowIssuerKeyInPods: true"), "{err}");
+        assert!(settings(json!({"daprVersion": "0.11", "allowIssuerKeyInPods": true})).is_ok());
+        assert!(settings(json!({"daprVersion": "0.11", "allowIssuerKeyInPods": true, "certKey": "-----BEGIN EC PRIVATE KEY-----"})).unwrap_err().starts_with("certChain and certKey go together"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::annotations::{DaprAnnotations, Problem, keys, quote};
 use crate::env_vars::{self, ParsedEnv};
 use crate::quantity;
-use crate::settings::{SecurityProfile, Settings, SidecarResources};
+use crate::settings::{DaprVersion, SecurityProfile, Settings, SidecarResources};
 
 pub const SIDECAR_CONTAINER_NAME: &str = "daprd";
 pub const SIDECAR_HTTP_PORT: i32 = 3500;
@@ -46,6 +46,9 @@ pub mod env {
     pub const API_TOKEN: &str = "DAPR_API_TOKEN";
     pub const APP_API_TOKEN: &str = "APP_API_TOKEN";
     pub const TOKEN_SECRET_KEY: &str = "token";
+    pub const SCHEDULER_HOST_ADDRESS: &str = "DAPR_SCHEDULER_HOST_ADDRESS";
+    pub const SCHEDULER_HOST_ADDRESS_DNS_A: &str = "DAPR_SCHEDULER_HOST_ADDRESS_DNS_A";
+    pub const SKIP_REMINDER_MIGRATION: &str = "DAPR_SKIP_REMINDER_MIGRATION";
 }
 
 /// Everything the container depends on beyond the annotations and settings.
@@ -353,7 +356,10 @@ pub fn daprd_args(i: &SidecarInputs<'_>) -> Vec<String> {
         );
     }
     if let Some(timeout) = &a.app_binding_options_timeout {
-        push(&mut args, &["--app-binding-options-timeout", timeout]);
+        // 1.17.12's backport skips an empty value; 1.16.18 and 1.18 pass it.
+        if !(timeout.is_empty() && s.dapr_version == DaprVersion::V1_17) {
+            push(&mut args, &["--app-binding-options-timeout", timeout]);
+        }
     }
     if a.log_as_json {
         push(&mut args, &["--log-as-json"]);
@@ -391,16 +397,19 @@ pub fn daprd_args(i: &SidecarInputs<'_>) -> Vec<String> {
     if let Some(t) = &a.actors_disseminate_timeout {
         push(&mut args, &["--actors-disseminate-timeout", t]);
     }
-    if let Some(address) = &a.scheduler_host_address {
-        push(&mut args, &["--scheduler-host-address", address]);
-    } else if s.scheduler_enabled {
-        push(
-            &mut args,
-            &[
-                "--scheduler-host-address",
-                &format!("dapr-scheduler-server-a.{cp_ns}.svc.{cd}:443"),
-            ],
-        );
+    // 1.16 passes the scheduler as env vars instead (daprd_env).
+    if s.dapr_version >= DaprVersion::V1_17 {
+        if let Some(address) = &a.scheduler_host_address {
+            push(&mut args, &["--scheduler-host-address", address]);
+        } else if s.scheduler_enabled {
+            push(
+                &mut args,
+                &[
+                    "--scheduler-host-address",
+                    &format!("dapr-scheduler-server-a.{cp_ns}.svc.{cd}:443"),
+                ],
+            );
+        }
     }
     if let Some(endpoints) = &a.disable_init_endpoints {
         push(&mut args, &["--disable-init-endpoints", endpoints]);
@@ -503,6 +512,21 @@ fn daprd_env(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Vec<EnvVar> 
     ];
     if s.enable_k8s_downward_apis {
         env.push(field_ref_env(env::HOST_IP, "status.podIP"));
+    }
+    if s.dapr_version == DaprVersion::V1_16 {
+        let scheduler = crate::profiles::scheduler_env_1_16(
+            a.scheduler_host_address.as_deref(),
+            s.scheduler_replicas_1_16(),
+            &s.control_plane_namespace,
+            &s.cluster_domain,
+        );
+        if let Some((address, dns_a)) = scheduler {
+            env.push(plain_env(env::SCHEDULER_HOST_ADDRESS, &address));
+            env.push(plain_env(env::SCHEDULER_HOST_ADDRESS_DNS_A, &dns_a));
+        }
+        if s.skip_reminder_migration {
+            env.push(plain_env(env::SKIP_REMINDER_MIGRATION, "true"));
+        }
     }
     let ParsedEnv {
         keys: mut env_keys,

@@ -9,8 +9,14 @@ fn readme() -> String {
 }
 
 /// The README row of one annotation.
-pub fn annotation_row(key: &str, type_name: &str, default: &str, effect: &str) -> String {
-    format!("| `{key}` | {type_name} | {default} | {effect} |")
+pub fn annotation_row(
+    key: &str,
+    type_name: &str,
+    default: &str,
+    since: &str,
+    effect: &str,
+) -> String {
+    format!("| `{key}` | {type_name} | {default} | {since} | {effect} |")
 }
 
 #[test]
@@ -18,12 +24,12 @@ fn the_readme_lists_every_annotation_with_its_type_default_and_effect() {
     let readme = readme();
     let missing: Vec<String> = ANNOTATIONS
         .iter()
-        .map(|a| annotation_row(a.key, a.type_name, a.default, a.effect))
+        .map(|a| annotation_row(a.key, a.type_name, a.default, a.since.name(), a.effect))
         .filter(|row| !readme.contains(row.as_str()))
         .collect();
     let table: Vec<String> = ANNOTATIONS
         .iter()
-        .map(|a| annotation_row(a.key, a.type_name, a.default, a.effect))
+        .map(|a| annotation_row(a.key, a.type_name, a.default, a.since.name(), a.effect))
         .collect();
     assert!(
         missing.is_empty(),

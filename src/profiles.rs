@@ -1,0 +1,258 @@
+//! What differs between the Dapr releases the policy can match (setting `daprVersion`), other
+//! than the 0.11 layout, which has a module of its own. Each function names one difference of
+//! the README's table.
+
+use serde_json::{Map, Value};
+
+use crate::annotations::{DaprAnnotations, PREFIX, Problem, is_truthy, keys, known_in};
+use crate::settings::DaprVersion;
+
+/// Which `dapr.io/enabled` values inject.
+pub fn enabled_injects(version: DaprVersion, value: &str) -> bool {
+    match version {
+        // 1.17.3 added the handler's `EqualFold(v, "true")` pre-filter.
+        DaprVersion::V1_17 | DaprVersion::V1_18 => value.eq_ignore_ascii_case("true"),
+        DaprVersion::V1_16 => is_truthy(value),
+        // 0.11's getBoolAnnotationOrDefault: lower-cased, untrimmed, and no "t".
+        DaprVersion::V0_11 => matches!(
+            value.to_ascii_lowercase().as_str(),
+            "y" | "yes" | "true" | "on" | "1"
+        ),
+    }
+}
+
+/// Whether an existing init container named daprd means "already injected" (1.18 only).
+pub fn daprd_found_in_init_containers(version: DaprVersion) -> bool {
+    version >= DaprVersion::V1_18
+}
+
+/// The Pod's annotations without the `dapr.io/*` keys the release does not read, and a warning
+/// for each key dropped.
+pub fn known_annotations(
+    version: DaprVersion,
+    annotations: &Map<String, Value>,
+) -> (Map<String, Value>, Vec<Problem>) {
+    let mut kept = Map::new();
+    let mut dropped = Vec::new();
+    for (key, value) in annotations {
+        let later =
+            key.starts_with(PREFIX) && !known_in(key, version) && known_in(key, DaprVersion::V1_18);
+        if later {
+            dropped.push(Problem::advice(
+                key,
+                format!("not read by Dapr {}; ignored", version.name()),
+            ));
+        } else {
+            kept.insert(key.clone(), value.clone());
+        }
+    }
+    (kept, dropped)
+}
+
+/// Probe defaults before 1.18: 3/3/6/3 for both probes.
+const OLD_PROBE_DEFAULTS: [(&str, i32); 4] = [
+    ("delay", 3),
+    ("timeout", 3),
+    ("period", 6),
+    ("threshold", 3),
+];
+
+/// Puts back the old probe defaults where the Pod does not set a value.
+pub fn apply_probe_defaults(
+    version: DaprVersion,
+    a: &mut DaprAnnotations,
+    annotations: &Map<String, Value>,
+) {
+    if version >= DaprVersion::V1_18 {
+        return;
+    }
+    let unset = |key: &str| !annotations.get(key).is_some_and(Value::is_string);
+    let [(_, delay), (_, timeout), (_, period), (_, threshold)] = OLD_PROBE_DEFAULTS;
+    let fields: [(&str, &mut i32, i32); 8] = [
+        (
+            keys::liveness_probe_delay_seconds,
+            &mut a.liveness_probe_delay_seconds,
+            delay,
+        ),
+        (
+            keys::liveness_probe_timeout_seconds,
+            &mut a.liveness_probe_timeout_seconds,
+            timeout,
+        ),
+        (
+            keys::liveness_probe_period_seconds,
+            &mut a.liveness_probe_period_seconds,
+            period,
+        ),
+        (
+            keys::liveness_probe_threshold,
+            &mut a.liveness_probe_threshold,
+            threshold,
+        ),
+        (
+            keys::readiness_probe_delay_seconds,
+            &mut a.readiness_probe_delay_seconds,
+            delay,
+        ),
+        (
+            keys::readiness_probe_timeout_seconds,
+            &mut a.readiness_probe_timeout_seconds,
+            timeout,
+        ),
+        (
+            keys::readiness_probe_period_seconds,
+            &mut a.readiness_probe_period_seconds,
+            period,
+        ),
+        (
+            keys::readiness_probe_threshold,
+            &mut a.readiness_probe_threshold,
+            threshold,
+        ),
+    ];
+    for (key, field, default) in fields {
+        if unset(key) {
+            *field = default;
+        }
+    }
+}
+
+/// 1.16 passes the scheduler as env vars (one address per replica of the
+/// `dapr-scheduler-server` StatefulSet), not as a flag.
+pub fn scheduler_env_1_16(
+    annotation: Option<&str>,
+    replicas: u32,
+    control_plane_namespace: &str,
+    cluster_domain: &str,
+) -> Option<(String, String)> {
+    let dns_a =
+        format!("dapr-scheduler-server-a.{control_plane_namespace}.svc.{cluster_domain}:443");
+    let computed: Vec<String> = (0..replicas)
+        .map(|i| format!("dapr-scheduler-server-{i}.dapr-scheduler-server.{control_plane_namespace}.svc.{cluster_domain}:50006"))
+        .collect();
+    let dns_a = if computed.is_empty() {
+        String::new()
+    } else {
+        dns_a
+    };
+    let address = annotation.map_or_else(|| computed.join(","), str::to_owned);
+    (!address.trim().is_empty()).then_some((address, dns_a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn which_enabled_values_inject_depends_on_the_release() {
+        for (value, v018, v017, v016, v011) in [
+            ("true", true, true, true, true),
+            ("TRUE", true, true, true, true),
+            ("yes", false, false, true, true),
+            ("1", false, false, true, true),
+            ("t", false, false, true, false),
+            (" true", false, false, true, false),
+            ("false", false, false, false, false),
+        ] {
+            assert_eq!(
+                enabled_injects(DaprVersion::V1_18, value),
+                v018,
+                "1.18 {value:?}"
+            );
+            assert_eq!(
+                enabled_injects(DaprVersion::V1_17, value),
+                v017,
+                "1.17 {value:?}"
+            );
+            assert_eq!(
+                enabled_injects(DaprVersion::V1_16, value),
+                v016,
+                "1.16 {value:?}"
+            );
+            assert_eq!(
+                enabled_injects(DaprVersion::V0_11, value),
+                v011,
+                "0.11 {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn annotations_newer_than_the_release_are_dropped_with_a_warning() {
+        let annotations = json!({"dapr.io/enable-native-sidecar": "true", "dapr.io/disable-init-endpoints": "config", "dapr.io/app-id": "a", "other/x": "1"});
+        let (kept, dropped) =
+            known_annotations(DaprVersion::V1_16, annotations.as_object().unwrap());
+        assert_eq!(
+            kept,
+            json!({"dapr.io/app-id": "a", "other/x": "1"})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
+        assert_eq!(
+            dropped.iter().map(Problem::to_warning).collect::<Vec<_>>(),
+            vec![
+                "dapr.io/disable-init-endpoints: not read by Dapr 1.16; ignored",
+                "dapr.io/enable-native-sidecar: not read by Dapr 1.16; ignored"
+            ]
+        );
+        let (kept, dropped) =
+            known_annotations(DaprVersion::V1_17, annotations.as_object().unwrap());
+        assert!(kept.contains_key("dapr.io/disable-init-endpoints") && dropped.len() == 1);
+        assert!(
+            known_annotations(DaprVersion::V1_18, annotations.as_object().unwrap())
+                .1
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn releases_before_1_18_default_probes_to_3_3_6_3() {
+        let annotations = json!({"dapr.io/sidecar-liveness-probe-delay-seconds": "60"});
+        let map = annotations.as_object().unwrap();
+        let mut a = DaprAnnotations::parse(map, &mut Vec::new());
+        apply_probe_defaults(DaprVersion::V1_17, &mut a, map);
+        assert_eq!(
+            (
+                a.liveness_probe_delay_seconds,
+                a.liveness_probe_timeout_seconds,
+                a.liveness_probe_period_seconds,
+                a.liveness_probe_threshold
+            ),
+            (60, 3, 6, 3)
+        );
+        assert_eq!(
+            (
+                a.readiness_probe_delay_seconds,
+                a.readiness_probe_timeout_seconds,
+                a.readiness_probe_period_seconds,
+                a.readiness_probe_threshold
+            ),
+            (3, 3, 6, 3)
+        );
+    }
+
+    #[test]
+    fn the_1_16_scheduler_lists_every_replica() {
+        assert_eq!(
+            scheduler_env_1_16(None, 3, "dapr-system", "cluster.local"),
+            Some((
+                "dapr-scheduler-server-0.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-1.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-2.dapr-scheduler-server.dapr-system.svc.cluster.local:50006".to_owned(),
+                "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443".to_owned()
+            ))
+        );
+        assert_eq!(
+            scheduler_env_1_16(None, 0, "dapr-system", "cluster.local"),
+            None
+        );
+        assert_eq!(
+            scheduler_env_1_16(Some(""), 3, "dapr-system", "cluster.local"),
+            None
+        );
+        assert_eq!(
+            scheduler_env_1_16(Some("s:1"), 0, "dapr-system", "cluster.local"),
+            Some(("s:1".to_owned(), String::new()))
+        );
+    }
+}
