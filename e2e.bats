@@ -199,3 +199,13 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
   evaluate pod_update.json session_no_lookups.yml
   assert_untouched
 }
+
+@test "daprVersion 0.11 gives the seed's stateapp Pod the seed's daprd" {
+  evaluate pod_stateapp_seed.json session_seed_trust_bundle_secret.yml --settings-path test_data/settings_seed_0_11.json
+  echo "${output}" | jq -e '.allowed == true and .patchType == "JSONPatch"'
+  added /spec/containers/1 | jq -e --slurpfile seed test_data/expected/seed_stateapp.json '.args == $seed[0].daprd.args and .command == ["/daprd"] and .image == $seed[0].daprd.image'
+  # v0.11.0 builds <namespace>:<serviceAccount>; the seed's older development build had the reverse.
+  added /spec/containers/1 | jq -e '[.env[].name] == ["DAPR_HOST_IP", "NAMESPACE", "DAPR_TRUST_ANCHORS", "DAPR_CERT_CHAIN", "DAPR_CERT_KEY", "SENTRY_LOCAL_IDENTITY"] and .env[5].value == "dapr-tests:default"'
+  added /spec/containers/0/env | jq -e '. == [{"name": "DAPR_HTTP_PORT", "value": "3500"}, {"name": "DAPR_GRPC_PORT", "value": "50001"}]'
+  [ "$(patched_paths)" = '["/spec/containers/0/env","/spec/containers/1"]' ]
+}

@@ -17,6 +17,10 @@ pub const CONFIG_MAP_KIND: &str = "ConfigMap";
 pub const TRUST_BUNDLE_NAME: &str = "dapr-trust-bundle";
 pub const TRUST_ANCHORS_KEY: &str = "ca.crt";
 pub const COMPONENT_KIND: &str = "Component";
+pub const SECRET_API_VERSION: &str = "v1";
+pub const SECRET_KIND: &str = "Secret";
+pub const ISSUER_CERT_KEY: &str = "issuer.crt";
+pub const ISSUER_KEY_KEY: &str = "issuer.key";
 /// What a Component list keeps: pluggable-component injection reads nothing else.
 pub const COMPONENT_FIELD_MASKS: &[&str] = &["metadata.annotations", "metadata.name", "scopes"];
 
@@ -108,6 +112,62 @@ pub fn trust_bundle_request(control_plane_namespace: &str) -> GetResourceRequest
     }
 }
 
+/// Dapr 0.11's certificates: Secret `dapr-trust-bundle` in the control-plane namespace.
+pub fn trust_bundle_secret_request(control_plane_namespace: &str) -> GetResourceRequest {
+    GetResourceRequest {
+        api_version: SECRET_API_VERSION.to_owned(),
+        kind: SECRET_KIND.to_owned(),
+        name: TRUST_BUNDLE_NAME.to_owned(),
+        namespace: Some(control_plane_namespace.to_owned()),
+        disable_cache: false,
+        field_masks: None,
+    }
+}
+
+/// The trust anchors, certificate chain and key of Secret `dapr-trust-bundle`, as Dapr 0.11
+/// read them: a failed read or a missing key gives an empty value. Never logs the data.
+pub fn trust_bundle_secret(lookup: Result<Value, String>) -> Result<[String; 3], String> {
+    let secret = lookup?;
+    let field = |key: &str| {
+        secret
+            .pointer("/data")
+            .and_then(|d| d.get(key))
+            .and_then(Value::as_str)
+            .and_then(decode_base64)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default()
+    };
+    Ok([
+        field(TRUST_ANCHORS_KEY),
+        field(ISSUER_CERT_KEY),
+        field(ISSUER_KEY_KEY),
+    ])
+}
+
+/// Standard base64 with padding, as Kubernetes encodes Secret data. Hand-written: the
+/// `base64` crate costs more of the module's size budget than these lines.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let data = text.trim_end_matches('=');
+    let padding = text.len().checked_sub(data.len())?;
+    if !text.len().is_multiple_of(4) || padding > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len());
+    for chunk in data.as_bytes().chunks(4) {
+        let mut acc: u32 = 0;
+        for &c in chunk {
+            let sextet = u32::try_from(ALPHABET.iter().position(|&a| a == c)?).ok()?;
+            acc = acc.checked_shl(6)? | sextet;
+        }
+        let missing = u32::try_from(4usize.checked_sub(chunk.len())?).ok()?;
+        acc = acc.checked_shl(missing.checked_mul(6)?)?;
+        let [_, x, y, z] = acc.to_be_bytes();
+        out.extend_from_slice([x, y, z].get(..chunk.len().checked_sub(1)?)?);
+    }
+    Some(out)
+}
+
 pub fn components_request(namespace: &str) -> ListResourcesByNamespaceRequest {
     ListResourcesByNamespaceRequest {
         api_version: DAPR_API_VERSION.to_owned(),
@@ -187,6 +247,27 @@ pub fn trust_anchors(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn base64_decodes_as_kubernetes_encodes_secret_data() {
+        assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(decode_base64("aGk=").unwrap(), b"hi");
+        assert_eq!(decode_base64("YWJj").unwrap(), b"abc");
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert_eq!(decode_base64("aGVsbG8"), None);
+        assert_eq!(decode_base64("a===").map(|_| ()), None);
+        assert_eq!(decode_base64("aG!s"), None);
+    }
+
+    #[test]
+    fn the_trust_bundle_secret_gives_empty_values_for_missing_keys() {
+        let secret = json!({"data": {"ca.crt": "Q0E=", "issuer.crt": "Q0VSVA=="}});
+        assert_eq!(
+            trust_bundle_secret(Ok(secret)).unwrap(),
+            ["CA".to_owned(), "CERT".to_owned(), String::new()]
+        );
+        assert!(trust_bundle_secret(Err("forbidden".to_owned())).is_err());
+    }
 
     #[test]
     fn mtls_defaults_to_on_when_the_configuration_is_missing_or_silent() {

@@ -14,10 +14,10 @@ use crate::patcher::{
     LABEL_SIDECAR_INJECTED,
 };
 use crate::pod::PodView;
-use crate::profiles;
 use crate::settings::{DaprVersion, InvalidAnnotations, Settings};
 use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, SIDECAR_HTTP_PORT, SidecarInputs, plain_env};
 use crate::volumes;
+use crate::{dapr_0_11, profiles};
 use crate::{owner, unknown_annotations};
 
 pub const POD_KIND: &str = "Pod";
@@ -274,7 +274,24 @@ fn app_id(
     }
 }
 
+/// The injection for the configured release: 0.11's layout has a module of its own.
 fn inject_viewed(
+    pod: Value,
+    view: &PodView,
+    namespace: &str,
+    request: Request,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Injected, (String, Vec<String>)> {
+    if settings.dapr_version == DaprVersion::V0_11 {
+        dapr_0_11::inject(pod, view, namespace, settings, cluster)
+    } else {
+        inject_current(pod, view, namespace, request, settings, cluster)
+    }
+}
+
+/// Dapr 1.16 to 1.18.
+fn inject_current(
     mut pod: Value,
     view: &PodView,
     namespace: &str,

@@ -20,6 +20,7 @@ pub mod annotations;
 pub mod authz;
 pub mod cluster;
 pub mod components;
+pub mod dapr_0_11;
 pub mod env_vars;
 pub mod inject;
 pub mod names;

@@ -100,7 +100,7 @@ fn container_mut(
 
 pub fn apply(pod: &mut Value, add: Additions) -> Result<(), String> {
     let root = pod.as_object_mut().ok_or("the Pod is not an object")?;
-    {
+    if !add.labels.is_empty() {
         let labels = object_mut(object_mut(root, "metadata")?, "labels")?;
         for (key, value) in &add.labels {
             labels.insert((*key).to_owned(), Value::String(value.clone()));

@@ -286,6 +286,115 @@ pub fn strict_mode_rejection(evaluate: &Evaluate) {
     );
 }
 
+/// What the API server and the kubelet add to a container after admission, so the seed's
+/// running Pod has them and the admission response does not.
+const ADDED_AFTER_ADMISSION: &[&str] = &[
+    "/terminationMessagePath",
+    "/terminationMessagePolicy",
+    "/ports/*/protocol",
+    "/livenessProbe/httpGet/scheme",
+    "/livenessProbe/successThreshold",
+    "/readinessProbe/httpGet/scheme",
+    "/readinessProbe/successThreshold",
+    "/env/0/valueFrom/fieldRef/apiVersion",
+];
+
+fn remove_path(value: &mut Value, path: &str) {
+    let (parent, last) = path.rsplit_once('/').expect("a path");
+    let parents: Vec<&mut Value> = if let Some((list, rest)) = parent.split_once("/*") {
+        value
+            .pointer_mut(list)
+            .and_then(Value::as_array_mut)
+            .expect("a list")
+            .iter_mut()
+            .filter_map(|item| item.pointer_mut(rest))
+            .collect()
+    } else {
+        value.pointer_mut(parent).into_iter().collect()
+    };
+    for p in parents {
+        p.as_object_mut()
+            .expect("an object")
+            .remove(last)
+            .unwrap_or_else(|| panic!("{path} is not in the seed"));
+    }
+}
+
+/// Issue 7's golden test: the seed's stateapp Pod under `daprVersion: "0.11"` gets the seed's
+/// daprd container and app env, field for field, except:
+/// - the fields in [`ADDED_AFTER_ADMISSION`];
+/// - quantities, which the API server canonicalises (`"4.0"` → `"4"`, `"0.5"` → `"500m"`):
+///   compared by value;
+/// - `SENTRY_LOCAL_IDENTITY`: the seed's Pod came from a development build with Dapr v0.10's
+///   `<serviceAccount>:<namespace>` (`default:dapr-tests`); v0.11.0, whose Sentry expects it,
+///   builds `<namespace>:<serviceAccount>`, so the policy gives `dapr-tests:default`.
+pub fn seed_stateapp_0_11(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        "pod_stateapp_seed.json",
+        "session_seed_trust_bundle_secret.yml",
+        Some("settings_seed_0_11.json"),
+    ));
+    let pod = result
+        .mutated_object()
+        .expect("the seed's Pod is injected")
+        .clone();
+    let expected = read_json("expected/seed_stateapp.json");
+    let mut seed_daprd = expected["daprd"].clone();
+    for path in ADDED_AFTER_ADMISSION {
+        remove_path(&mut seed_daprd, path);
+    }
+    let mut daprd = pod["spec"]["containers"][1].clone();
+
+    let quantity = |v: &Value| {
+        dapr_sidecar_injector::quantity::approximate_value(v.as_str().expect("a quantity"))
+    };
+    for (kind, resource) in [
+        ("limits", "cpu"),
+        ("limits", "memory"),
+        ("requests", "cpu"),
+        ("requests", "memory"),
+    ] {
+        let ours = &daprd["resources"][kind][resource];
+        assert_eq!(
+            quantity(ours),
+            quantity(&seed_daprd["resources"][kind][resource]),
+            "resources.{kind}.{resource}: {ours}"
+        );
+    }
+    daprd["resources"] = seed_daprd["resources"].clone();
+
+    let identity = |c: &Value| c["env"][5].clone();
+    assert_eq!(
+        identity(&seed_daprd),
+        json!({"name": "SENTRY_LOCAL_IDENTITY", "value": "default:dapr-tests"})
+    );
+    assert_eq!(
+        identity(&daprd),
+        json!({"name": "SENTRY_LOCAL_IDENTITY", "value": "dapr-tests:default"})
+    );
+    seed_daprd["env"][5] = identity(&daprd);
+
+    assert_json_eq(
+        &daprd,
+        &seed_daprd,
+        "the daprd container (against the seed)",
+    );
+    assert_json_eq(
+        &pod["spec"]["containers"][0]["env"],
+        &expected["stateapp_env"],
+        "the stateapp env",
+    );
+    // 0.11 added nothing else: no labels, no volumes.
+    let paths: Vec<String> = result
+        .patch()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(paths, ["/spec/containers/0/env", "/spec/containers/1"]);
+}
+
 pub fn unix_domain_socket(evaluate: &Evaluate) {
     let result = evaluate(&Input::new(
         "pod_unix_domain_socket.json",
@@ -463,6 +572,7 @@ macro_rules! fixture_tests {
             a_controller_pod_without_app_id_is_rejected => controller_without_app_id,
             unusable_annotation_values_are_ignored_with_warnings => invalid_annotation_values,
             strict_mode_rejects_unusable_values_listing_every_problem => strict_mode_rejection,
+            the_seed_stateapp_pod_gets_the_seed_daprd_under_dapr_0_11 => seed_stateapp_0_11,
             a_unix_domain_socket_is_shared_by_daprd_and_the_app => unix_domain_socket,
             the_native_sidecar_annotation_appends_daprd_after_existing_init_containers => native_sidecar_annotation,
             injected_pluggable_components_follow_scopes_and_get_missing_volumes => inject_pluggable_components,

@@ -1,0 +1,449 @@
+//! `daprVersion: "0.11"`: the sidecar of Dapr v0.11.0's injector (`pkg/injector/pod_patch.go`),
+//! the system the seed document walks through with its `stateapp` example.
+//!
+//! It differs from today's layout everywhere, so it is built here rather than with flags in
+//! the current builder: `command: ["/daprd"]`, the old argument order with addresses on port
+//! 80, probes on port 3500, the app's service-account token mount copied into daprd, no
+//! labels, volumes or securityContext, the deprecated aliases, and the Sentry issuer's
+//! certificate and key in the environment (which is why the profile needs consent).
+
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector, Probe,
+    ResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::{Map, Value};
+
+use crate::annotations::{Problem, keys, quote};
+use crate::cluster::{self, Cluster};
+use crate::inject::Injected;
+use crate::names::validate_app_id;
+use crate::patcher::{self, Additions};
+use crate::pod::PodView;
+use crate::quantity;
+use crate::settings::Settings;
+use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, plain_env};
+use crate::unknown_annotations;
+
+pub const SERVICE_ACCOUNT_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+pub const PULL_POLICY: &str = "Always";
+pub const HTTP_PORT: i32 = 3500;
+pub const GRPC_PORT: i32 = 50001;
+pub const INTERNAL_GRPC_PORT: i32 = 50002;
+pub const DEFAULT_METRICS_PORT: i32 = 9090;
+pub const DEFAULT_MAX_CONCURRENCY: i64 = -1;
+pub const PROBE_DELAY: i32 = 3;
+pub const PROBE_TIMEOUT: i32 = 3;
+pub const PROBE_PERIOD: i32 = 6;
+pub const PROBE_THRESHOLD: i32 = 3;
+
+pub mod aliases {
+    pub const ID: &str = "dapr.io/id";
+    pub const PORT: &str = "dapr.io/port";
+    pub const PROTOCOL: &str = "dapr.io/protocol";
+    pub const PROFILING: &str = "dapr.io/profiling";
+    pub const MAX_CONCURRENCY: &str = "dapr.io/max-concurrency";
+}
+
+pub mod env {
+    pub const HOST_IP: &str = "DAPR_HOST_IP";
+    pub const CERT_CHAIN: &str = "DAPR_CERT_CHAIN";
+    pub const CERT_KEY: &str = "DAPR_CERT_KEY";
+    pub const SENTRY_LOCAL_IDENTITY: &str = "SENTRY_LOCAL_IDENTITY";
+}
+
+/// The annotation readers of 0.11 (`getStringAnnotationOrDefault` and friends).
+struct Annotations<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl Annotations<'_> {
+    fn raw(&self, key: &str) -> Option<&str> {
+        self.map.get(key).and_then(Value::as_str)
+    }
+
+    /// Present and non-empty, else the default: 0.11 treated empty as absent.
+    fn string_or(&self, key: &str, default: &str) -> String {
+        self.raw(key)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(default)
+            .to_owned()
+    }
+
+    /// 0.11's truthy set: lower-cased, untrimmed, without "t".
+    fn truthy(&self, key: &str) -> bool {
+        self.raw(key).is_some_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "y" | "yes" | "true" | "on" | "1"
+            )
+        })
+    }
+
+    /// `getInt32Annotation`: `None` when absent; an unparsable value is reported.
+    fn int32(&self, key: &'static str, problems: &mut Vec<Problem>) -> Result<Option<i32>, String> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(v) => v.parse::<i32>().map(Some).map_err(|_| {
+                problems.push(Problem::new(key, format!("{} is not an integer; ignored", quote(v))));
+                format!("error parsing {key} int value {v} : strconv.ParseInt: parsing \"{v}\": invalid syntax")
+            }),
+        }
+    }
+
+    /// `getInt32AnnotationOrDefault`, refusing values the API server would reject.
+    fn int32_or(
+        &self,
+        key: &'static str,
+        default: i32,
+        range: std::ops::RangeInclusive<i32>,
+        problems: &mut Vec<Problem>,
+    ) -> i32 {
+        match self.int32(key, problems) {
+            Ok(Some(n)) if range.contains(&n) => n,
+            Ok(Some(n)) => {
+                problems.push(Problem::new(
+                    key,
+                    format!("\"{n}\" is out of range; ignored"),
+                ));
+                default
+            }
+            _ => default,
+        }
+    }
+
+    /// The key, or its deprecated alias when the key is absent, unparsable or -1 (0.11's
+    /// `getAppPort` and `getMaxConcurrency`). Only an unparsable alias is an error.
+    fn int32_with_alias(
+        &self,
+        key: &'static str,
+        alias: &'static str,
+        problems: &mut Vec<Problem>,
+    ) -> Result<i32, String> {
+        match self.int32(key, problems) {
+            Ok(Some(n)) if n != -1 => Ok(n),
+            _ => self.int32(alias, problems).map(|n| n.unwrap_or(-1)),
+        }
+    }
+}
+
+fn port(name: &str, number: i32) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.to_owned()),
+        container_port: number,
+        ..Default::default()
+    }
+}
+
+fn probe(a: &Annotations<'_>, keys: [&'static str; 4], problems: &mut Vec<Problem>) -> Probe {
+    let [delay, timeout, period, threshold] = keys;
+    let non_negative = 0..=i32::MAX;
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(sidecar::HEALTHZ_PATH.to_owned()),
+            port: IntOrString::Int(HTTP_PORT),
+            ..Default::default()
+        }),
+        initial_delay_seconds: Some(a.int32_or(delay, PROBE_DELAY, non_negative.clone(), problems)),
+        timeout_seconds: Some(a.int32_or(timeout, PROBE_TIMEOUT, non_negative.clone(), problems)),
+        period_seconds: Some(a.int32_or(period, PROBE_PERIOD, non_negative.clone(), problems)),
+        failure_threshold: Some(a.int32_or(threshold, PROBE_THRESHOLD, non_negative, problems)),
+        ..Default::default()
+    }
+}
+
+/// 0.11 parsed a resource annotation as soon as it was present; one failure dropped all four.
+fn resources(a: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequirements {
+    let mut requirements = ResourceRequirements::default();
+    let entries = [
+        (keys::sidecar_cpu_limit, "cpu", false),
+        (keys::sidecar_memory_limit, "memory", false),
+        (keys::sidecar_cpu_request, "cpu", true),
+        (keys::sidecar_memory_request, "memory", true),
+    ];
+    for (key, resource, is_request) in entries {
+        let Some(value) = a.raw(key) else { continue };
+        if let Err(reason) = quantity::validate(value) {
+            problems.push(Problem::new(
+                key,
+                format!(
+                    "{} is not a quantity ({reason}); all 4 ignored",
+                    quote(value)
+                ),
+            ));
+            return ResourceRequirements::default();
+        }
+        let target = if is_request {
+            &mut requirements.requests
+        } else {
+            &mut requirements.limits
+        };
+        target
+            .get_or_insert_with(Default::default)
+            .insert(resource.to_owned(), Quantity(value.to_owned()));
+    }
+    requirements
+}
+
+/// The first app-container mount of the service-account token, copied whole.
+fn token_mount(pod: &Value) -> Option<Value> {
+    pod.pointer("/spec/containers")?
+        .as_array()?
+        .iter()
+        .filter_map(|c| c.get("volumeMounts").and_then(Value::as_array))
+        .flatten()
+        .find(|m| m.get("mountPath").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_MOUNT_PATH))
+        .cloned()
+}
+
+/// The certificates daprd gets when mTLS is on: settings, else Secret `dapr-trust-bundle`.
+fn certificates(
+    settings: &Settings,
+    cluster: &dyn Cluster,
+    problems: &mut Vec<Problem>,
+    log_notes: &mut Vec<String>,
+) -> [String; 3] {
+    if let (Some(anchors), Some(chain), Some(key)) = (
+        &settings.trust_anchors,
+        &settings.cert_chain,
+        &settings.cert_key,
+    ) {
+        return [anchors.clone(), chain.clone(), key.clone()];
+    }
+    let cp_ns = &settings.control_plane_namespace;
+    match cluster::trust_bundle_secret(
+        cluster.get_resource(&cluster::trust_bundle_secret_request(cp_ns)),
+    ) {
+        Ok(certificates) => certificates,
+        Err(e) => {
+            // Dapr 0.11 went on with empty values, so daprd started without mTLS.
+            log_notes.push(format!(
+                "Secret {} in {cp_ns} not read, daprd without mTLS: {e}",
+                cluster::TRUST_BUNDLE_NAME
+            ));
+            problems.push(Problem::advice(
+                keys::enabled,
+                format!(
+                    "Secret {} unreadable; daprd gets no mTLS (Dapr 0.11 did the same)",
+                    cluster::TRUST_BUNDLE_NAME
+                ),
+            ));
+            Default::default()
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+pub fn inject(
+    mut pod: Value,
+    view: &PodView,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Injected, (String, Vec<String>)> {
+    // Only keys 0.11 knows are read below; the others get a warning.
+    let mut problems = unknown_annotations::check(&view.annotations, true);
+    problems.extend(crate::profiles::known_annotations(settings.dapr_version, &view.annotations).1);
+    let a = Annotations {
+        map: &view.annotations,
+    };
+    let warnings =
+        |problems: &[Problem]| problems.iter().map(Problem::to_warning).collect::<Vec<_>>();
+
+    let app_id = a.string_or(keys::app_id, &a.string_or(aliases::ID, &view.name));
+    validate_app_id(&app_id).map_err(|e| (e, warnings(&problems)))?;
+    let app_port = a
+        .int32_with_alias(keys::app_port, aliases::PORT, &mut problems)
+        .map_err(|e| (e, warnings(&problems)))?;
+    let max_concurrency = a
+        .int32_with_alias(
+            keys::app_max_concurrency,
+            aliases::MAX_CONCURRENCY,
+            &mut problems,
+        )
+        .map_or(DEFAULT_MAX_CONCURRENCY, i64::from);
+    let metrics_port = a.int32_or(
+        keys::metrics_port,
+        DEFAULT_METRICS_PORT,
+        1..=65535,
+        &mut problems,
+    );
+
+    let mut log_notes = Vec::new();
+    let cp_ns = &settings.control_plane_namespace;
+    let cd = &settings.cluster_domain;
+    let mtls_enabled = match settings.mtls_enabled {
+        Some(enabled) => enabled,
+        None => {
+            let (enabled, note) =
+                cluster::mtls_enabled(cluster.get_resource(&cluster::configuration_request(cp_ns)));
+            log_notes.extend(note);
+            enabled
+        }
+    };
+    let [anchors, chain, key] = if mtls_enabled {
+        certificates(settings, cluster, &mut problems, &mut log_notes)
+    } else {
+        Default::default()
+    };
+
+    let mut args: Vec<String> = [
+        "--mode",
+        "kubernetes",
+        "--dapr-http-port",
+        &HTTP_PORT.to_string(),
+        "--dapr-grpc-port",
+        &GRPC_PORT.to_string(),
+        "--dapr-internal-grpc-port",
+        &INTERNAL_GRPC_PORT.to_string(),
+        "--app-port",
+        &if app_port > 0 {
+            app_port.to_string()
+        } else {
+            String::new()
+        },
+        "--app-id",
+        &app_id,
+        "--control-plane-address",
+        &format!("dapr-api.{cp_ns}.svc.{cd}:80"),
+        "--app-protocol",
+        &a.string_or(keys::app_protocol, &a.string_or(aliases::PROTOCOL, "http")),
+        "--placement-host-address",
+        &format!("dapr-placement.{cp_ns}.svc.{cd}:80"),
+        "--config",
+        a.raw(keys::config).unwrap_or_default(),
+        "--log-level",
+        &a.string_or(keys::log_level, "info"),
+        "--app-max-concurrency",
+        &max_concurrency.to_string(),
+        "--sentry-address",
+        &format!("dapr-sentry.{cp_ns}.svc.{cd}:80"),
+        "--metrics-port",
+        &metrics_port.to_string(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    if a.truthy(keys::log_as_json) {
+        args.push("--log-as-json".to_owned());
+    }
+    if a.truthy(keys::enable_profiling) || a.truthy(aliases::PROFILING) {
+        args.push("--enable-profiling".to_owned());
+    }
+    let certificates_present = mtls_enabled && !anchors.is_empty();
+    if certificates_present {
+        args.push("--enable-mtls".to_owned());
+    }
+
+    let mut env = vec![
+        EnvVar {
+            name: env::HOST_IP.to_owned(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: "status.podIP".to_owned(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        plain_env(sidecar::env::NAMESPACE, namespace),
+    ];
+    if certificates_present {
+        env.extend([
+            plain_env(sidecar::env::TRUST_ANCHORS, &anchors),
+            plain_env(env::CERT_CHAIN, &chain),
+            plain_env(env::CERT_KEY, &key),
+            plain_env(
+                env::SENTRY_LOCAL_IDENTITY,
+                &format!("{namespace}:{}", view.service_account_name),
+            ),
+        ]);
+    }
+    if let Some(secret) = a.raw(keys::api_token_secret).filter(|s| !s.is_empty()) {
+        env.push(sidecar::secret_env(
+            sidecar::env::API_TOKEN,
+            secret,
+            sidecar::env::TOKEN_SECRET_KEY,
+        ));
+    }
+
+    let container = Container {
+        name: SIDECAR_CONTAINER_NAME.to_owned(),
+        image: Some(settings.sidecar_image.clone()),
+        image_pull_policy: Some(PULL_POLICY.to_owned()),
+        command: Some(vec![sidecar::DAPRD_BINARY.to_owned()]),
+        args: Some(args),
+        env: Some(env),
+        ports: Some(vec![
+            port(sidecar::HTTP_PORT_NAME, HTTP_PORT),
+            port(sidecar::GRPC_PORT_NAME, GRPC_PORT),
+            port(sidecar::INTERNAL_GRPC_PORT_NAME, INTERNAL_GRPC_PORT),
+            port(sidecar::METRICS_PORT_NAME, metrics_port),
+        ]),
+        resources: Some(resources(&a, &mut problems)),
+        liveness_probe: Some(probe(
+            &a,
+            [
+                keys::liveness_probe_delay_seconds,
+                keys::liveness_probe_timeout_seconds,
+                keys::liveness_probe_period_seconds,
+                keys::liveness_probe_threshold,
+            ],
+            &mut problems,
+        )),
+        readiness_probe: Some(probe(
+            &a,
+            [
+                keys::readiness_probe_delay_seconds,
+                keys::readiness_probe_timeout_seconds,
+                keys::readiness_probe_period_seconds,
+                keys::readiness_probe_threshold,
+            ],
+            &mut problems,
+        )),
+        ..Default::default()
+    };
+    let image = settings.sidecar_image.clone();
+    let mut sidecar = to_json(&container);
+    if let (Some(mount), Some(object)) = (token_mount(&pod), sidecar.as_object_mut()) {
+        object.insert("volumeMounts".to_owned(), Value::Array(vec![mount]));
+    }
+    let app_env = vec![
+        to_json(&plain_env(
+            crate::inject::APP_ENV_HTTP_PORT,
+            &HTTP_PORT.to_string(),
+        )),
+        to_json(&plain_env(
+            crate::inject::APP_ENV_GRPC_PORT,
+            &GRPC_PORT.to_string(),
+        )),
+    ];
+    let additions = Additions {
+        volumes: Vec::new(),
+        sidecar,
+        native_sidecar: false,
+        labels: Vec::new(),
+        app_containers: (0..view.containers.len()).collect(),
+        app_env,
+        app_mounts: Vec::new(),
+        components: None,
+    };
+    patcher::apply(&mut pod, additions).map_err(|e| {
+        (
+            format!("cannot inject the Dapr sidecar: {e}"),
+            warnings(&problems),
+        )
+    })?;
+    Ok(Injected {
+        pod,
+        app_id,
+        image,
+        warnings: warnings(&problems),
+        log_notes,
+    })
+}
