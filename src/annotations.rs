@@ -336,7 +336,11 @@ macro_rules! annotations {
             $( pub $field: $ty, )*
         }
 
-        /// Key, type, default and effect of every annotation, in Dapr's order.
+        /// Every key with the first release that reads it: what the policy needs at run time.
+        pub const KNOWN: &[(&str, DaprVersion)] = &[ $( ($key, DaprVersion::$since), )* ];
+
+        /// Key, type, default and effect of every annotation, in Dapr's order: documentation,
+        /// kept apart from [`KNOWN`] so that its text stays out of the wasm module.
         pub const ANNOTATIONS: &[AnnotationInfo] = &[
             $( AnnotationInfo { key: $key, type_name: $type_name, default: $default_doc, effect: $effect, since: DaprVersion::$since }, )*
         ];
@@ -587,9 +591,9 @@ annotations! {
 
 /// True when the injector of `version` reads `key`.
 pub fn known_in(key: &str, version: DaprVersion) -> bool {
-    ANNOTATIONS
+    KNOWN
         .iter()
-        .any(|a| a.key == key && a.since <= version)
+        .any(|&(known, since)| known == key && since <= version)
 }
 
 /// The annotation prefix every Dapr key shares.

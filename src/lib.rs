@@ -34,10 +34,7 @@ pub mod sidecar;
 pub mod unknown_annotations;
 pub mod volumes;
 
-use std::collections::HashMap;
-
 use guest::prelude::*;
-use kubewarden::response::ValidationResponse;
 use kubewarden::settings::SettingsValidationResponse;
 use kubewarden::{logging, protocol_version_guest, wapc_guest as guest};
 use serde::Deserialize;
@@ -92,6 +89,19 @@ fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
         return Err("invalid settings: expected a JSON object".to_owned());
     }
     serde_json::from_slice(payload).map_err(|e| format!("invalid settings: {e}"))
+}
+
+/// Kubewarden's `ValidationResponse`, field for field. The SDK's type keeps audit annotations
+/// in a `HashMap`, whose hashing costs the module size budget; an ordered map serialises the
+/// same JSON object.
+#[derive(serde::Serialize)]
+struct ValidationResponse {
+    accepted: bool,
+    message: Option<String>,
+    code: Option<u16>,
+    mutated_object: Option<serde_json::Value>,
+    audit_annotations: Option<std::collections::BTreeMap<String, String>>,
+    warnings: Option<Vec<String>>,
 }
 
 /// The `validate` payload, reduced to what the policy reads. The SDK's `ValidationRequest`
@@ -178,7 +188,7 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
         outcome
             .audit_annotations
             .into_iter()
-            .collect::<HashMap<_, _>>()
+            .collect::<std::collections::BTreeMap<_, _>>()
     });
     let response = match outcome.decision {
         Decision::Accept => ValidationResponse {

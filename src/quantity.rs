@@ -25,39 +25,47 @@ pub fn validate(value: &str) -> Result<(), String> {
     }
 }
 
-/// The quantity as a number, for comparing a request with its limit.
-pub fn approximate_value(value: &str) -> Option<f64> {
+/// The quantity in billionths of its unit (`"500m"` is 500,000,000), for comparing a request
+/// with its limit. Integer arithmetic: float parsing would cost the module size budget. `None`
+/// for an invalid quantity, or one too large to compare.
+pub fn nano_value(value: &str) -> Option<u128> {
     validate(value).ok()?;
     let unsigned = value.strip_prefix('+').unwrap_or(value);
     let number_end = unsigned
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(unsigned.len());
     let (number, suffix) = unsigned.split_at(number_end);
-    let number: f64 = if number.starts_with('.') {
-        format!("0{number}").parse().ok()?
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let mantissa: u128 = format!("{whole}{fraction}").parse().ok()?;
+    let fraction_digits = i32::try_from(fraction.len()).ok()?;
+    let (decimal_exponent, binary_factor): (i32, u128) = match suffix {
+        "n" => (-9, 1),
+        "u" => (-6, 1),
+        "m" => (-3, 1),
+        "" => (0, 1),
+        "k" => (3, 1),
+        "M" => (6, 1),
+        "G" => (9, 1),
+        "T" => (12, 1),
+        "P" => (15, 1),
+        "E" => (18, 1),
+        "Ki" => (0, 1 << 10),
+        "Mi" => (0, 1 << 20),
+        "Gi" => (0, 1 << 30),
+        "Ti" => (0, 1 << 40),
+        "Pi" => (0, 1 << 50),
+        "Ei" => (0, 1 << 60),
+        exponent => (exponent.get(1..)?.parse().ok()?, 1),
+    };
+    let exponent = decimal_exponent
+        .checked_add(9)?
+        .checked_sub(fraction_digits)?;
+    let scaled = if exponent >= 0 {
+        mantissa.checked_mul(10u128.checked_pow(exponent.unsigned_abs())?)?
     } else {
-        number.trim_end_matches('.').parse().ok()?
+        mantissa.checked_div(10u128.checked_pow(exponent.unsigned_abs())?)?
     };
-    let scale = match suffix {
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "" => 1.0,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1_048_576.0,
-        "Gi" => 1_073_741_824.0,
-        "Ti" => 1_099_511_627_776.0,
-        "Pi" => 1_125_899_906_842_624.0,
-        "Ei" => 1_152_921_504_606_846_976.0,
-        exponent => 10f64.powi(exponent.get(1..)?.parse::<i32>().ok()?),
-    };
-    Some(number * scale)
+    scaled.checked_mul(binary_factor)
 }
 
 fn is_exponent(suffix: &str) -> bool {
@@ -73,15 +81,19 @@ mod tests {
     use super::validate;
 
     #[test]
-    fn approximate_values_compare_across_suffixes() {
-        use super::approximate_value as v;
-        assert_eq!(v("500m"), Some(0.5));
-        assert_eq!(v("1Gi"), Some(1_073_741_824.0));
-        assert_eq!(v("1e3"), Some(1000.0));
-        assert_eq!(v(".5"), Some(0.5));
-        assert_eq!(v("2."), Some(2.0));
+    fn nano_values_compare_across_suffixes() {
+        use super::nano_value as v;
+        assert_eq!(v("500m"), Some(500_000_000));
+        assert_eq!(v("0.5"), v("500m"));
+        assert_eq!(v("4.0"), v("4"));
+        assert_eq!(v("1Gi"), Some(1_073_741_824_000_000_000));
+        assert_eq!(v("1e3"), v("1k"));
+        assert_eq!(v(".5"), v("500m"));
+        assert_eq!(v("2."), v("2"));
+        assert_eq!(v("1n"), Some(1));
         assert!(v("1G").unwrap() < v("1Gi").unwrap());
         assert_eq!(v("bad"), None);
+        assert_eq!(v("1e99"), None);
     }
 
     #[test]

@@ -214,7 +214,7 @@ fn resources(
         let values = (chosen(req.1, &req.2), chosen(lim.1, &lim.2));
         if let (Some(r), Some(l)) = &values
             && !invalid
-            && quantity::approximate_value(r) > quantity::approximate_value(l)
+            && quantity::nano_value(r) > quantity::nano_value(l)
         {
             invalid = true;
             problems.push(Problem::new(

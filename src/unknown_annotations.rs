@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::annotations::{ANNOTATIONS, PREFIX, Problem};
+use crate::annotations::{KNOWN, PREFIX, Problem};
 
 /// Removed in Dapr 1.0, with the key that replaced each.
 pub const REMOVED: &[(&str, &str)] = &[
@@ -33,19 +33,19 @@ const INVENTED: &[(&str, &str)] = &[
 const MAX_SUGGESTION_DISTANCE: usize = 3;
 
 fn is_known(key: &str) -> bool {
-    ANNOTATIONS.iter().any(|a| a.key == key)
+    KNOWN.iter().any(|&(known, _)| known == key)
 }
 
 /// The closest real annotation, if one is close enough to be a typo.
 pub fn suggestion(key: &str) -> Option<&'static str> {
     let name = key.strip_prefix(PREFIX)?;
-    ANNOTATIONS
+    KNOWN
         .iter()
-        .filter_map(|a| {
-            let candidate = a.key.strip_prefix(PREFIX)?;
+        .filter_map(|&(known, _)| {
+            let candidate = known.strip_prefix(PREFIX)?;
             let distance = strsim::osa_distance(name, candidate);
             (distance <= MAX_SUGGESTION_DISTANCE && distance < candidate.len() / 2)
-                .then_some((distance, a.key))
+                .then_some((distance, known))
         })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, key)| key)

@@ -211,3 +211,16 @@ fn no_log_line_carries_trust_material() {
         );
     }
 }
+
+/// Issue budget: the module stays at most 450 KB (start-up and pull time). See `make bench`.
+#[test]
+fn the_module_stays_within_the_size_budget() {
+    const BUDGET_BYTES: u64 = 450_000;
+    let size = std::fs::metadata(common::repository_path(POLICY))
+        .unwrap_or_else(|e| panic!("{POLICY}: {e}: {BUILD_HINT}"))
+        .len();
+    assert!(
+        size <= BUDGET_BYTES,
+        "{POLICY} is {size} bytes, over the {BUDGET_BYTES}-byte budget"
+    );
+}
