@@ -209,3 +209,19 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
   added /spec/containers/0/env | jq -e '. == [{"name": "DAPR_HTTP_PORT", "value": "3500"}, {"name": "DAPR_GRPC_PORT", "value": "50001"}]'
   [ "$(patched_paths)" = '["/spec/containers/0/env","/spec/containers/1"]' ]
 }
+
+@test "daprVersion 1.17 keeps the old 3/3/6/3 probe defaults" {
+  evaluate pod_worked_example.json session_mtls_default.yml --settings-path test_data/settings_dapr_1_17.json
+  assert_injected
+  added /spec/containers/1 | jq -e --argjson args "${SECTION_10_ARGS}" '.args == $args'
+  added /spec/containers/1 | jq -e '[.livenessProbe, .readinessProbe] | all(.initialDelaySeconds == 3 and .timeoutSeconds == 3 and .periodSeconds == 6 and .failureThreshold == 3)'
+}
+
+@test "daprVersion 1.16 passes every scheduler replica as env instead of a flag" {
+  evaluate pod_worked_example.json session_mtls_default.yml --settings-path test_data/settings_dapr_1_16.json
+  assert_injected
+  added /spec/containers/1 | jq -e '.args | index("--scheduler-host-address") == null'
+  added /spec/containers/1 | jq -e '[.env[] | select(.name | startswith("DAPR_SCHEDULER"))] == [
+    {"name": "DAPR_SCHEDULER_HOST_ADDRESS", "value": "dapr-scheduler-server-0.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-1.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-2.dapr-scheduler-server.dapr-system.svc.cluster.local:50006"},
+    {"name": "DAPR_SCHEDULER_HOST_ADDRESS_DNS_A", "value": "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"}]'
+}

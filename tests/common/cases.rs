@@ -136,6 +136,52 @@ pub fn worked_example(evaluate: &Evaluate) {
     assert_json_eq(mutated, &section_10_pod(), "the mutated Pod");
 }
 
+/// Dapr's defaults before 1.18: 3/3/6/3 for both probes (v1.16.19 and v1.17.13, sidecar.go).
+fn with_old_probe_defaults(mut daprd: Value) -> Value {
+    for probe in ["livenessProbe", "readinessProbe"] {
+        for (field, value) in [
+            ("initialDelaySeconds", 3),
+            ("timeoutSeconds", 3),
+            ("periodSeconds", 6),
+            ("failureThreshold", 3),
+        ] {
+            daprd[probe][field] = json!(value);
+        }
+    }
+    daprd
+}
+
+/// Issue 7: v1.17.13 differs here only by its probe defaults.
+pub fn worked_example_dapr_1_17(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        WORKED_EXAMPLE,
+        MTLS_DEFAULT,
+        Some("settings_dapr_1_17.json"),
+    ));
+    let daprd = with_old_probe_defaults(daprd("default", "myapp", Some("8080")));
+    result.assert_injected("myapp", &[], one_container_patch("myapp", daprd));
+}
+
+/// Issue 7: v1.16.19 passes the scheduler as env vars, one address per replica, and has the
+/// old probe defaults.
+pub fn worked_example_dapr_1_16(evaluate: &Evaluate) {
+    let result = evaluate(&Input::new(
+        WORKED_EXAMPLE,
+        MTLS_DEFAULT,
+        Some("settings_dapr_1_16.json"),
+    ));
+    let mut daprd = with_old_probe_defaults(daprd("default", "myapp", Some("8080")));
+    remove_args(&mut daprd, "--scheduler-host-address", 2);
+    let replicas: Vec<String> = (0..3)
+        .map(|i| format!("dapr-scheduler-server-{i}.dapr-scheduler-server.dapr-system.svc.cluster.local:50006"))
+        .collect();
+    daprd["env"].as_array_mut().expect("env").extend([
+        json!({"name": "DAPR_SCHEDULER_HOST_ADDRESS", "value": replicas.join(",")}),
+        json!({"name": "DAPR_SCHEDULER_HOST_ADDRESS_DNS_A", "value": "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"}),
+    ]);
+    result.assert_injected("myapp", &[], one_container_patch("myapp", daprd));
+}
+
 pub fn mtls_disabled_as_string(evaluate: &Evaluate) {
     let result = evaluate(&Input::new(
         WORKED_EXAMPLE,
@@ -572,6 +618,8 @@ macro_rules! fixture_tests {
             unusable_annotation_values_are_ignored_with_warnings => invalid_annotation_values,
             strict_mode_rejects_unusable_values_listing_every_problem => strict_mode_rejection,
             the_seed_stateapp_pod_gets_the_seed_daprd_under_dapr_0_11 => seed_stateapp_0_11,
+            dapr_1_17_gives_the_worked_example_the_old_probe_defaults => worked_example_dapr_1_17,
+            dapr_1_16_gives_the_worked_example_scheduler_env_per_replica => worked_example_dapr_1_16,
             a_unix_domain_socket_is_shared_by_daprd_and_the_app => unix_domain_socket,
             the_native_sidecar_annotation_appends_daprd_after_existing_init_containers => native_sidecar_annotation,
             injected_pluggable_components_follow_scopes_and_get_missing_volumes => inject_pluggable_components,
