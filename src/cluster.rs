@@ -230,6 +230,23 @@ pub fn mtls_enabled(lookup: Result<Value, String>) -> (bool, Option<String>) {
     }
 }
 
+/// mTLS on or off: the setting `mtlsEnabled`, else Configuration `daprsystem` (one lookup),
+/// with a note for the log when the lookup could not be used.
+pub fn resolve_mtls(
+    settings: &crate::settings::Settings,
+    cluster: &dyn Cluster,
+    log_notes: &mut Vec<String>,
+) -> bool {
+    if let Some(enabled) = settings.mtls_enabled {
+        return enabled;
+    }
+    let (enabled, note) = mtls_enabled(
+        cluster.get_resource(&configuration_request(&settings.control_plane_namespace)),
+    );
+    log_notes.extend(note);
+    enabled
+}
+
 /// The PEM in `ca.crt` of ConfigMap `dapr-trust-bundle`, or why the Pod cannot be injected.
 /// Messages never contain the ConfigMap's data.
 pub fn trust_anchors(

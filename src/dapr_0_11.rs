@@ -276,15 +276,7 @@ pub fn inject(
     let mut log_notes = Vec::new();
     let cp_ns = &settings.control_plane_namespace;
     let cd = &settings.cluster_domain;
-    let mtls_enabled = match settings.mtls_enabled {
-        Some(enabled) => enabled,
-        None => {
-            let (enabled, note) =
-                cluster::mtls_enabled(cluster.get_resource(&cluster::configuration_request(cp_ns)));
-            log_notes.extend(note);
-            enabled
-        }
-    };
+    let mtls_enabled = cluster::resolve_mtls(settings, cluster, &mut log_notes);
     let [anchors, chain, key] = if mtls_enabled {
         certificates(settings, cluster, &mut problems, &mut log_notes)
     } else {

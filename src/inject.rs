@@ -327,15 +327,7 @@ fn inject_current(
 
     let mut log_notes = Vec::new();
     let cp_ns = &settings.control_plane_namespace;
-    let mtls_enabled = match settings.mtls_enabled {
-        Some(enabled) => enabled,
-        None => {
-            let (enabled, note) =
-                cluster::mtls_enabled(cluster.get_resource(&cluster::configuration_request(cp_ns)));
-            log_notes.extend(note);
-            enabled
-        }
-    };
+    let mtls_enabled = cluster::resolve_mtls(settings, cluster, &mut log_notes);
     let trust_anchors = match &settings.trust_anchors {
         Some(pem) => pem.clone(),
         None => cluster::trust_anchors(
