@@ -276,8 +276,31 @@ fn main() {
             p.median.as_secs_f64() / b.median.as_secs_f64()
         );
     }
+    // What every evaluation pays before `validate` runs: a fresh instance and `wapc_init`.
+    let instantiate = |pre: &WasmtimeEngineProviderPre| {
+        measure(|| {
+            let provider = pre.rehydrate(None).unwrap();
+            let callback =
+                |_: u64, _: &str, _: &str, _: &str, _: &[u8]| -> HostResult { Ok(Vec::new()) };
+            std::hint::black_box(
+                wapc::WapcHost::new(Box::new(provider), Some(Box::new(callback))).unwrap(),
+            );
+        })
+    };
+    let (p, b) = (instantiate(&policy_pre), instantiate(&baseline_pre));
+    println!(
+        "| instantiation only | {} | {} | {} | {} | {:.2} |",
+        ms(p.median),
+        ms(p.p99),
+        ms(b.median),
+        ms(b.p99),
+        p.median.as_secs_f64() / b.median.as_secs_f64()
+    );
     let large = &requests[1];
     println!();
+    // Probing for the smallest memory cap makes the guest fail allocations; it reports them on
+    // stderr, so they are expected there.
+    eprintln!("(probing memory caps: the allocation failures below are expected)");
     println!(
         "peak linear memory, large Pod: policy {} KiB, baseline {} KiB",
         peak_linear_memory(&policy, large) / 1024,
