@@ -282,9 +282,9 @@ fn main() {
             let provider = pre.rehydrate(None).unwrap();
             let callback =
                 |_: u64, _: &str, _: &str, _: &str, _: &[u8]| -> HostResult { Ok(Vec::new()) };
-            std::hint::black_box(
+            drop(std::hint::black_box(
                 wapc::WapcHost::new(Box::new(provider), Some(Box::new(callback))).unwrap(),
-            );
+            ));
         })
     };
     let (p, b) = (instantiate(&policy_pre), instantiate(&baseline_pre));
