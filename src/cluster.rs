@@ -36,10 +36,23 @@ pub trait Cluster {
 /// The PolicyServer's host capabilities.
 pub struct HostCluster;
 
+/// Where a host error's text ends: a host running with `RUST_BACKTRACE` appends its stack
+/// backtrace, which must not reach the rejection message `kubectl` shows.
+const HOST_BACKTRACE_MARKER: &str = "\n\nStack backtrace:";
+
+/// The host's error text without a backtrace.
+pub fn host_error(message: &str) -> String {
+    message
+        .split(HOST_BACKTRACE_MARKER)
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 impl Cluster for HostCluster {
     fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
         kubewarden_policy_sdk::host_capabilities::kubernetes::get_resource::<Value>(request)
-            .map_err(|e| e.to_string())
+            .map_err(|e| host_error(&e.to_string()))
     }
 
     fn list_resources_by_namespace(
@@ -56,6 +69,7 @@ impl Cluster for HostCluster {
             &payload,
         )
         .map_err(|e| {
+            let e = host_error(&e.to_string());
             format!("error invoking host capability kubernetes.list_resources_by_namespace: {e}")
         })?;
         let list: Value = serde_json::from_slice(&raw)
@@ -269,6 +283,17 @@ pub fn trust_anchors(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_host_backtrace_is_cut_from_host_errors() {
+        assert_eq!(
+            host_error(
+                "Callback evaluation failure: Cannot find v1/ConfigMap\n\nStack backtrace:\n   0: anyhow::error"
+            ),
+            "Callback evaluation failure: Cannot find v1/ConfigMap"
+        );
+        assert_eq!(host_error("forbidden"), "forbidden");
+    }
 
     #[test]
     fn base64_decodes_as_kubernetes_encodes_secret_data() {
