@@ -113,11 +113,6 @@ pub fn is_truthy(value: &str) -> bool {
     )
 }
 
-/// The truthy set without Dapr's leniency for garbage: used where a value must be a boolean.
-pub fn is_truthy_strict(value: &str) -> bool {
-    is_truthy(value)
-}
-
 /// The values that clearly mean false.
 pub fn is_falsy_strict(value: &str) -> bool {
     !value.trim().is_empty() && is_falsy(value)

@@ -7,7 +7,7 @@ use kubewarden_policy_sdk::host_capabilities::kubernetes::{
 };
 use serde_json::Value;
 
-use crate::annotations::{is_falsy_strict, is_truthy_strict};
+use crate::annotations::{is_falsy_strict, is_truthy};
 
 pub const DAPR_API_VERSION: &str = "dapr.io/v1alpha1";
 pub const CONFIGURATION_KIND: &str = "Configuration";
@@ -233,7 +233,7 @@ pub fn mtls_enabled(lookup: Result<Value, String>) -> (bool, Option<String>) {
     match configuration.pointer("/spec/mtls/enabled") {
         None | Some(Value::Null) => (true, None),
         Some(Value::Bool(b)) => (*b, None),
-        Some(Value::String(s)) if is_truthy_strict(s) => (true, None),
+        Some(Value::String(s)) if is_truthy(s) => (true, None),
         Some(Value::String(s)) if is_falsy_strict(s) => (false, None),
         Some(other) => (
             true,

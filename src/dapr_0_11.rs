@@ -7,17 +7,14 @@
 //! labels, volumes or securityContext, the deprecated aliases, and the Sentry issuer's
 //! certificate and key in the environment (which is why the profile needs consent).
 
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, ObjectFieldSelector, Probe,
-    ResourceRequirements,
-};
+use k8s_openapi::api::core::v1::{Container, HTTPGetAction, Probe, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Map, Value};
 
 use crate::annotations::{Problem, keys, quote};
 use crate::cluster::{self, Cluster};
-use crate::inject::Injected;
+use crate::inject::{Injected, warnings_of};
 use crate::names::validate_app_id;
 use crate::patcher::{self, Additions};
 use crate::pod::PodView;
@@ -71,14 +68,8 @@ impl Annotations<'_> {
             .to_owned()
     }
 
-    /// 0.11's truthy set: lower-cased, untrimmed, without "t".
     fn truthy(&self, key: &str) -> bool {
-        self.raw(key).is_some_and(|v| {
-            matches!(
-                v.to_ascii_lowercase().as_str(),
-                "y" | "yes" | "true" | "on" | "1"
-            )
-        })
+        self.raw(key).is_some_and(is_truthy)
     }
 
     /// `getInt32Annotation`: `None` when absent; an unparsable value is reported.
@@ -125,14 +116,6 @@ impl Annotations<'_> {
             Ok(Some(n)) if n != -1 => Ok(n),
             _ => self.int32(alias, problems).map(|n| n.unwrap_or(-1)),
         }
-    }
-}
-
-fn port(name: &str, number: i32) -> ContainerPort {
-    ContainerPort {
-        name: Some(name.to_owned()),
-        container_port: number,
-        ..Default::default()
     }
 }
 
@@ -234,8 +217,12 @@ fn certificates(
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
+/// 0.11's truthy set (`getBoolAnnotationOrDefault`): lower-cased, untrimmed, without "t".
+pub fn is_truthy(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "y" | "yes" | "true" | "on" | "1"
+    )
 }
 
 pub fn inject(
@@ -251,14 +238,12 @@ pub fn inject(
     let a = Annotations {
         map: &view.annotations,
     };
-    let warnings =
-        |problems: &[Problem]| problems.iter().map(Problem::to_warning).collect::<Vec<_>>();
 
     let app_id = a.string_or(keys::app_id, &a.string_or(aliases::ID, &view.name));
-    validate_app_id(&app_id).map_err(|e| (e, warnings(&problems)))?;
+    validate_app_id(&app_id).map_err(|e| (e, warnings_of(&problems)))?;
     let app_port = a
         .int32_with_alias(keys::app_port, aliases::PORT, &mut problems)
-        .map_err(|e| (e, warnings(&problems)))?;
+        .map_err(|e| (e, warnings_of(&problems)))?;
     let max_concurrency = a
         .int32_with_alias(
             keys::app_max_concurrency,
@@ -332,17 +317,7 @@ pub fn inject(
     }
 
     let mut env = vec![
-        EnvVar {
-            name: env::HOST_IP.to_owned(),
-            value_from: Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector {
-                    field_path: "status.podIP".to_owned(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
+        sidecar::field_ref_env(env::HOST_IP, "status.podIP"),
         plain_env(sidecar::env::NAMESPACE, namespace),
     ];
     if certificates_present {
@@ -372,10 +347,10 @@ pub fn inject(
         args: Some(args),
         env: Some(env),
         ports: Some(vec![
-            port(sidecar::HTTP_PORT_NAME, HTTP_PORT),
-            port(sidecar::GRPC_PORT_NAME, GRPC_PORT),
-            port(sidecar::INTERNAL_GRPC_PORT_NAME, INTERNAL_GRPC_PORT),
-            port(sidecar::METRICS_PORT_NAME, metrics_port),
+            sidecar::port(sidecar::HTTP_PORT_NAME, HTTP_PORT),
+            sidecar::port(sidecar::GRPC_PORT_NAME, GRPC_PORT),
+            sidecar::port(sidecar::INTERNAL_GRPC_PORT_NAME, INTERNAL_GRPC_PORT),
+            sidecar::port(sidecar::METRICS_PORT_NAME, metrics_port),
         ]),
         resources: Some(resources(&a, &mut problems)),
         liveness_probe: Some(probe(
@@ -401,16 +376,16 @@ pub fn inject(
         ..Default::default()
     };
     let image = settings.sidecar_image.clone();
-    let mut sidecar = to_json(&container);
+    let mut sidecar = patcher::to_json(&container);
     if let (Some(mount), Some(object)) = (token_mount(&pod), sidecar.as_object_mut()) {
         object.insert("volumeMounts".to_owned(), Value::Array(vec![mount]));
     }
     let app_env = vec![
-        to_json(&plain_env(
+        patcher::to_json(&plain_env(
             crate::inject::APP_ENV_HTTP_PORT,
             &HTTP_PORT.to_string(),
         )),
-        to_json(&plain_env(
+        patcher::to_json(&plain_env(
             crate::inject::APP_ENV_GRPC_PORT,
             &GRPC_PORT.to_string(),
         )),
@@ -428,14 +403,14 @@ pub fn inject(
     patcher::apply(&mut pod, additions).map_err(|e| {
         (
             format!("cannot inject the Dapr sidecar: {e}"),
-            warnings(&problems),
+            warnings_of(&problems),
         )
     })?;
     Ok(Injected {
         pod,
         app_id,
         image,
-        warnings: warnings(&problems),
+        warnings: warnings_of(&problems),
         log_notes,
     })
 }

@@ -11,7 +11,7 @@ use crate::components;
 use crate::names::validate_app_id;
 use crate::patcher::{
     self, Additions, ComponentAdditions, LABEL_APP_ID, LABEL_METRICS_ENABLED,
-    LABEL_SIDECAR_INJECTED,
+    LABEL_SIDECAR_INJECTED, to_json,
 };
 use crate::pod::PodView;
 use crate::settings::{DaprVersion, InvalidAnnotations, Settings};
@@ -245,7 +245,7 @@ pub fn inject_pod(
         .map_err(|(message, _)| message)
 }
 
-fn warnings_of(problems: &[Problem]) -> Vec<String> {
+pub(crate) fn warnings_of(problems: &[Problem]) -> Vec<String> {
     problems.iter().map(Problem::to_warning).collect()
 }
 
@@ -564,12 +564,6 @@ fn append_to_list(object: &mut serde_json::Map<String, Value>, key: &str, item: 
     }
 }
 
-/// k8s-openapi objects as JSON. Their serialisers cannot fail, so an error (never seen) yields
-/// `null` rather than a panic.
 #[cfg(test)]
 #[path = "inject_tests.rs"]
 mod tests;
-
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}

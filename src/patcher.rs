@@ -7,6 +7,12 @@ pub const LABEL_SIDECAR_INJECTED: &str = "dapr.io/sidecar-injected";
 pub const LABEL_APP_ID: &str = "dapr.io/app-id";
 pub const LABEL_METRICS_ENABLED: &str = "dapr.io/metrics-enabled";
 
+/// A k8s-openapi object as JSON. Their serialisers cannot fail, so an error (never seen) yields
+/// `null` rather than a panic.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 /// What the pluggable components add.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentAdditions {

@@ -14,10 +14,7 @@ pub fn enabled_injects(version: DaprVersion, value: &str) -> bool {
         DaprVersion::V1_17 | DaprVersion::V1_18 => value.eq_ignore_ascii_case("true"),
         DaprVersion::V1_16 => is_truthy(value),
         // 0.11's getBoolAnnotationOrDefault: lower-cased, untrimmed, and no "t".
-        DaprVersion::V0_11 => matches!(
-            value.to_ascii_lowercase().as_str(),
-            "y" | "yes" | "true" | "on" | "1"
-        ),
+        DaprVersion::V0_11 => crate::dapr_0_11::is_truthy(value),
     }
 }
 

@@ -68,7 +68,7 @@ pub struct SidecarInputs<'a> {
     pub components_socket_mount: Option<VolumeMount>,
 }
 
-fn field_ref_env(name: &str, field_path: &str) -> EnvVar {
+pub fn field_ref_env(name: &str, field_path: &str) -> EnvVar {
     EnvVar {
         name: name.to_owned(),
         value_from: Some(EnvVarSource {
@@ -106,7 +106,7 @@ pub fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
     }
 }
 
-fn port(name: &str, number: i32) -> ContainerPort {
+pub fn port(name: &str, number: i32) -> ContainerPort {
     ContainerPort {
         name: Some(name.to_owned()),
         container_port: number,

@@ -28,10 +28,7 @@ pub const COMPONENTS_DEFAULT_FOLDER: &str = "/tmp/dapr-components-sockets";
 fn volume<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> Value {
     let mut volume = Map::new();
     volume.insert("name".to_owned(), Value::String(name.to_owned()));
-    volume.insert(
-        source_key.to_owned(),
-        serde_json::to_value(source).unwrap_or(Value::Null),
-    );
+    volume.insert(source_key.to_owned(), crate::patcher::to_json(source));
     Value::Object(volume)
 }
 
