@@ -190,37 +190,24 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
             .into_iter()
             .collect::<std::collections::BTreeMap<_, _>>()
     });
-    let response = match outcome.decision {
-        Decision::Accept => ValidationResponse {
-            accepted: true,
-            message: None,
-            code: None,
-            mutated_object: None,
-            audit_annotations,
-            warnings,
-        },
+    let (accepted, message, mutated_object) = match outcome.decision {
+        Decision::Accept => (true, None, None),
         Decision::Mutate(pod) => {
             info!(log, "daprd sidecar injected");
-            ValidationResponse {
-                accepted: true,
-                message: None,
-                code: None,
-                mutated_object: Some(pod),
-                audit_annotations,
-                warnings,
-            }
+            (true, None, Some(pod))
         }
         Decision::Reject(message) => {
             info!(log, "pod rejected"; "reason" => &message);
-            ValidationResponse {
-                accepted: false,
-                message: Some(message),
-                code: None,
-                mutated_object: None,
-                audit_annotations,
-                warnings,
-            }
+            (false, Some(message), None)
         }
+    };
+    let response = ValidationResponse {
+        accepted,
+        message,
+        code: None,
+        mutated_object,
+        audit_annotations,
+        warnings,
     };
     Ok(serde_json::to_vec(&response)?)
 }
