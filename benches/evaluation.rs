@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use wasmtime_provider::{ResourceLimits, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
 const POLICY: &str = "policy.wasm";
-const BASELINE: &str = "target/wasm32-wasip1/release/baseline_policy.wasm";
+const BASELINE: &str = "target/wasm32-wasip1/release/baseline_policy.opt.wasm";
 const WARMUP: usize = 20;
 const SAMPLES: usize = 300;
 const PAGE: usize = 64 * 1024;
