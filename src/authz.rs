@@ -18,16 +18,17 @@ pub const BUILT_IN_SERVICE_ACCOUNTS: &[&str] = &[
 pub const SYSTEM_MASTERS_GROUP: &str = "system:masters";
 const SERVICE_ACCOUNT_USER_PREFIX: &str = "system:serviceaccount:";
 
-/// `ns:sa` glob pairs, matched with Go's `path.Match` on each side.
+/// `ns:sa` glob pairs, matched with Go's `path.Match` on each side. Borrowed from the
+/// settings: the matcher is built on every evaluation.
 #[derive(Debug, Clone)]
-pub struct ServiceAccountMatcher {
-    patterns: Vec<(String, String)>,
+pub struct ServiceAccountMatcher<'a> {
+    patterns: Vec<(&'a str, &'a str)>,
 }
 
-impl ServiceAccountMatcher {
+impl<'a> ServiceAccountMatcher<'a> {
     /// Dapr's `NewServiceAccountMatcher`: each pattern is trimmed, needs exactly one `:`, and
     /// both globs must be well formed.
-    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Self, String> {
+    pub fn new<S: AsRef<str>>(patterns: &'a [S]) -> Result<Self, String> {
         let mut parsed = Vec::with_capacity(patterns.len());
         for raw in patterns {
             let pattern = raw.as_ref().trim();
@@ -57,16 +58,20 @@ impl ServiceAccountMatcher {
                     "invalid service account pattern \"{sa}\" in \"{pattern}\": syntax error in pattern"
                 ));
             }
-            parsed.push((ns.to_owned(), sa.to_owned()));
+            parsed.push((ns, sa));
         }
         Ok(ServiceAccountMatcher { patterns: parsed })
     }
 
     /// The built-in list plus `extra`.
-    pub fn with_built_ins<S: AsRef<str>>(extra: &[S]) -> Result<Self, String> {
-        let mut all: Vec<&str> = BUILT_IN_SERVICE_ACCOUNTS.to_vec();
-        all.extend(extra.iter().map(AsRef::as_ref));
-        Self::new(&all)
+    pub fn with_built_ins<S: AsRef<str>>(extra: &'a [S]) -> Result<Self, String> {
+        let mut matcher = Self::new(extra)?;
+        matcher.patterns.extend(
+            BUILT_IN_SERVICE_ACCOUNTS
+                .iter()
+                .filter_map(|pattern| pattern.split_once(':')),
+        );
+        Ok(matcher)
     }
 
     pub fn matches(&self, namespace: &str, name: &str) -> bool {
@@ -116,6 +121,10 @@ pub struct BadPattern;
 /// Go's `path.Match`. Hand-written: the glob crates differ from Go on `[^…]`, escapes and
 /// malformed patterns, and Dapr's semantics must hold exactly.
 pub fn glob_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
+    // Most patterns (all the built-ins) are literal: those match only themselves.
+    if !pattern.contains(['*', '?', '[', '\\']) {
+        return Ok(pattern == name);
+    }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let matched = match_from(&p, &n)?;
@@ -264,6 +273,14 @@ mod tests {
                 "path.Match({pattern:?}, {name:?})"
             );
         }
+    }
+
+    #[test]
+    fn the_built_in_patterns_pass_the_validation_they_skip() {
+        let validated = ServiceAccountMatcher::new(BUILT_IN_SERVICE_ACCOUNTS).unwrap();
+        let built_in = ServiceAccountMatcher::with_built_ins::<&str>(&[]).unwrap();
+        assert_eq!(validated.patterns, built_in.patterns);
+        assert_eq!(built_in.patterns.len(), BUILT_IN_SERVICE_ACCOUNTS.len());
     }
 
     #[test]

@@ -14,16 +14,15 @@ use serde_json::{Map, Value};
 
 use crate::annotations::{Problem, keys, quote};
 use crate::cluster::{self, Cluster};
-use crate::inject::{Injected, warnings_of};
+use crate::inject::{Planned, warnings_of};
 use crate::names::validate_app_id;
-use crate::patcher::{self, Additions};
+use crate::patcher::{Additions, Item};
 use crate::pod::PodView;
 use crate::quantity;
 use crate::settings::Settings;
 use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, plain_env};
 use crate::unknown_annotations;
 
-pub const SERVICE_ACCOUNT_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 pub const PULL_POLICY: &str = "Always";
 pub const HTTP_PORT: i32 = 3500;
 pub const GRPC_PORT: i32 = 50001;
@@ -169,17 +168,6 @@ fn resources(a: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequir
     requirements
 }
 
-/// The first app-container mount of the service-account token, copied whole.
-fn token_mount(pod: &Value) -> Option<Value> {
-    pod.pointer("/spec/containers")?
-        .as_array()?
-        .iter()
-        .filter_map(|c| c.get("volumeMounts").and_then(Value::as_array))
-        .flatten()
-        .find(|m| m.get("mountPath").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_MOUNT_PATH))
-        .cloned()
-}
-
 /// The certificates daprd gets when mTLS is on: settings, else Secret `dapr-trust-bundle`.
 fn certificates(
     settings: &Settings,
@@ -225,13 +213,12 @@ pub fn is_truthy(value: &str) -> bool {
     )
 }
 
-pub fn inject(
-    mut pod: Value,
+pub(crate) fn inject(
     view: &PodView,
     namespace: &str,
     settings: &Settings,
     cluster: &dyn Cluster,
-) -> Result<Injected, (String, Vec<String>)> {
+) -> Result<Planned, (String, Vec<String>)> {
     // Only keys 0.11 knows are read below; the others get a warning.
     let mut problems = unknown_annotations::check(&view.annotations, true);
     problems.extend(crate::profiles::known_annotations(settings.dapr_version, &view.annotations).1);
@@ -376,16 +363,25 @@ pub fn inject(
         ..Default::default()
     };
     let image = settings.sidecar_image.clone();
-    let mut sidecar = patcher::to_json(&container);
-    if let (Some(mount), Some(object)) = (token_mount(&pod), sidecar.as_object_mut()) {
-        object.insert("volumeMounts".to_owned(), Value::Array(vec![mount]));
-    }
+    // The app's mount is copied whole, fields unknown to k8s-openapi included.
+    let sidecar = match &view.service_account_mount {
+        Some(mount) => {
+            let mut sidecar = Item::container(&container)
+                .value()
+                .map_err(|e| (e, Vec::new()))?;
+            if let Some(object) = sidecar.as_object_mut() {
+                object.insert("volumeMounts".to_owned(), Value::Array(vec![mount.clone()]));
+            }
+            Item::of_value(&sidecar)
+        }
+        None => Item::container(&container),
+    };
     let app_env = vec![
-        patcher::to_json(&plain_env(
+        Item::env(&plain_env(
             crate::inject::APP_ENV_HTTP_PORT,
             &HTTP_PORT.to_string(),
         )),
-        patcher::to_json(&plain_env(
+        Item::env(&plain_env(
             crate::inject::APP_ENV_GRPC_PORT,
             &GRPC_PORT.to_string(),
         )),
@@ -400,14 +396,8 @@ pub fn inject(
         app_mounts: Vec::new(),
         components: None,
     };
-    patcher::apply(&mut pod, additions).map_err(|e| {
-        (
-            format!("cannot inject the Dapr sidecar: {e}"),
-            warnings_of(&problems),
-        )
-    })?;
-    Ok(Injected {
-        pod,
+    Ok(Planned {
+        additions,
         app_id,
         image,
         warnings: warnings_of(&problems),

@@ -2,7 +2,7 @@
 //! rejection. Cluster state is read through [`Cluster`] only when a Pod will be injected, in
 //! the order the replay files record: Configuration, ConfigMap, then Components.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::annotations::{DaprAnnotations, Problem, keys, quote};
 use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
@@ -10,10 +10,11 @@ use crate::cluster::{self, Cluster};
 use crate::components;
 use crate::names::validate_app_id;
 use crate::patcher::{
-    self, Additions, ComponentAdditions, LABEL_APP_ID, LABEL_METRICS_ENABLED,
-    LABEL_SIDECAR_INJECTED, to_json,
+    self, Additions, ComponentAdditions, Item, LABEL_APP_ID, LABEL_METRICS_ENABLED,
+    LABEL_SIDECAR_INJECTED,
 };
 use crate::pod::PodView;
+use crate::raw_pod::{Needs, RawPod};
 use crate::settings::{DaprVersion, InvalidAnnotations, Settings};
 use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, SIDECAR_HTTP_PORT, SidecarInputs, plain_env};
 use crate::volumes;
@@ -38,33 +39,37 @@ pub struct Admission<'a> {
     pub groups: Vec<&'a str>,
 }
 
+/// `P` is the mutated Pod: a `Value`, or JSON text from [`evaluate_json`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
+pub enum Decision<P = Value> {
     /// Allowed as it is.
     Accept,
     /// Allowed with the daprd sidecar.
-    Mutate(Value),
+    Mutate(P),
     /// Rejected, with the reason shown to the user.
     Reject(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub decision: Decision,
+pub struct Outcome<P = Value> {
+    pub decision: Decision<P>,
     /// Admission warnings, shown by `kubectl`.
     pub warnings: Vec<String>,
     pub audit_annotations: Vec<(String, String)>,
     /// Notes for the operator's log (never secrets).
     pub log_notes: Vec<String>,
+    /// The Pod's `metadata.generateName`, for the log.
+    pub generate_name: String,
 }
 
-impl Outcome {
+impl<P> Outcome<P> {
     fn accept(warnings: Vec<String>) -> Self {
         Outcome {
             decision: Decision::Accept,
             warnings,
             audit_annotations: Vec::new(),
             log_notes: Vec::new(),
+            generate_name: String::new(),
         }
     }
 }
@@ -79,6 +84,79 @@ pub struct Injected {
     pub log_notes: Vec<String>,
 }
 
+/// What injection adds to one Pod, before it is applied to the Pod's JSON.
+pub(crate) struct Planned {
+    pub additions: Additions,
+    pub app_id: String,
+    pub image: String,
+    pub warnings: Vec<String>,
+    pub log_notes: Vec<String>,
+}
+
+/// The Pod's JSON as the core reads and extends it: a parsed `Value` (the command line, the
+/// tests), or the request's text, into which the additions are spliced.
+pub trait PodJson: Sized {
+    type Mutated;
+    fn is_null(&self) -> bool;
+    fn annotations(&self) -> Option<&Map<String, Value>>;
+    fn generate_name(&self) -> String;
+    fn view(&mut self) -> Result<PodView, String>;
+    fn apply(self, view: &PodView, additions: Additions) -> Result<Self::Mutated, String>;
+}
+
+impl PodJson for Value {
+    type Mutated = Value;
+
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn annotations(&self) -> Option<&Map<String, Value>> {
+        self.pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+    }
+
+    fn generate_name(&self) -> String {
+        self.pointer("/metadata/generateName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn view(&mut self) -> Result<PodView, String> {
+        PodView::from_json(self)
+    }
+
+    fn apply(mut self, _: &PodView, additions: Additions) -> Result<Value, String> {
+        patcher::apply(&mut self, additions)?;
+        Ok(self)
+    }
+}
+
+impl PodJson for RawPod<'_> {
+    type Mutated = String;
+
+    fn is_null(&self) -> bool {
+        false
+    }
+
+    fn annotations(&self) -> Option<&Map<String, Value>> {
+        Some(&self.view.annotations)
+    }
+
+    fn generate_name(&self) -> String {
+        self.view.generate_name.clone()
+    }
+
+    fn view(&mut self) -> Result<PodView, String> {
+        Ok(std::mem::take(&mut self.view))
+    }
+
+    fn apply(self, view: &PodView, additions: Additions) -> Result<String, String> {
+        Ok(patcher::splice(self.text, &self.layout, view, additions))
+    }
+}
+
 /// Why a Pod was left alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
@@ -88,11 +166,11 @@ pub enum Skip {
 
 /// Dapr's handler pre-filter: only `true`, in any case, untrimmed.
 pub fn is_enabled(pod: &Value) -> bool {
-    enabled_value(pod).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    enabled_value(pod.annotations()).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-fn enabled_value(pod: &Value) -> Option<&str> {
-    pod.pointer("/metadata/annotations")
+fn enabled_value(annotations: Option<&Map<String, Value>>) -> Option<&str> {
+    annotations
         .and_then(|a| a.get(keys::enabled))
         .and_then(Value::as_str)
 }
@@ -108,11 +186,11 @@ pub enum Request {
 
 /// Whether the Pod is to be injected, or the warnings explaining why it is not.
 pub fn injection_request(
-    pod: &Value,
+    annotations: Option<&Map<String, Value>>,
     namespace: &str,
     settings: &Settings,
 ) -> Result<Request, Vec<String>> {
-    let value = enabled_value(pod);
+    let value = enabled_value(annotations);
     let version = settings.dapr_version;
     match value {
         Some(v) if profiles::enabled_injects(version, v) => return Ok(Request::Annotation),
@@ -134,13 +212,10 @@ pub fn injection_request(
             version.name()
         ),
         _ => {
-            let has_dapr_annotations = pod
-                .pointer("/metadata/annotations")
-                .and_then(Value::as_object)
-                .is_some_and(|a| {
-                    a.keys()
-                        .any(|k| k.starts_with(crate::annotations::PREFIX) && k != keys::enabled)
-                });
+            let has_dapr_annotations = annotations.is_some_and(|a| {
+                a.keys()
+                    .any(|k| k.starts_with(crate::annotations::PREFIX) && k != keys::enabled)
+            });
             if !has_dapr_annotations {
                 return Err(Vec::new());
             }
@@ -160,22 +235,77 @@ pub fn evaluate(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Outcome {
+    evaluate_pod(admission, object, settings, cluster)
+}
+
+/// [`evaluate`] on the Pod's JSON text: the mutated Pod is the text with the additions spliced
+/// in. Text the splice does not read, and the 0.11 layout, go through a `Value`.
+pub fn evaluate_json(
+    admission: &Admission<'_>,
+    text: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Outcome<String> {
+    if settings.dapr_version != DaprVersion::V0_11 {
+        let needs = Needs {
+            tolerations: !settings.ignore_entrypoint_tolerations.is_empty(),
+            owner_references: settings.app_id_from_owner || !settings.inject_namespaces.is_empty(),
+            service_account_mount: false,
+        };
+        if let Some(pod) = RawPod::scan(text, needs) {
+            return evaluate_pod(admission, pod, settings, cluster);
+        }
+    }
+    let object: Value = match serde_json::from_slice(text.as_bytes()) {
+        Ok(object) => object,
+        Err(e) => return reject(format!("cannot read the Pod: {e}"), Vec::new()),
+    };
+    let outcome = evaluate_pod(admission, object, settings, cluster);
+    Outcome {
+        decision: match outcome.decision {
+            Decision::Accept => Decision::Accept,
+            Decision::Mutate(pod) => Decision::Mutate(patcher::to_text(&pod)),
+            Decision::Reject(message) => Decision::Reject(message),
+        },
+        warnings: outcome.warnings,
+        audit_annotations: outcome.audit_annotations,
+        log_notes: outcome.log_notes,
+        generate_name: outcome.generate_name,
+    }
+}
+
+fn evaluate_pod<P: PodJson>(
+    admission: &Admission<'_>,
+    mut pod: P,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Outcome<P::Mutated> {
     if admission.kind != POD_KIND || admission.operation != CREATE {
         return Outcome::accept(Vec::new());
     }
-    if object.is_null() {
+    if pod.is_null() {
         return Outcome::accept(vec![format!(
             "{}: the request has no Pod object; nothing injected",
             keys::enabled
         )]);
     }
-    let request = match injection_request(&object, admission.namespace, settings) {
+    let request = match injection_request(pod.annotations(), admission.namespace, settings) {
         Ok(request) => request,
         Err(warnings) => return Outcome::accept(warnings),
     };
-    let view = match PodView::from_json(&object) {
+    let generate_name = pod.generate_name();
+    let named = |outcome: Outcome<P::Mutated>| Outcome {
+        generate_name: generate_name.clone(),
+        ..outcome
+    };
+    let view = match pod.view() {
         Ok(view) => view,
-        Err(e) => return reject(format!("cannot inject the Dapr sidecar: {e}"), Vec::new()),
+        Err(e) => {
+            return named(reject(
+                format!("cannot inject the Dapr sidecar: {e}"),
+                Vec::new(),
+            ));
+        }
     };
     if view.has_daprd(settings.dapr_version) {
         return Outcome::accept(Vec::new());
@@ -189,39 +319,41 @@ pub fn evaluate(
             }
         }
         Err(e) => {
-            return reject(
+            return named(reject(
                 format!("invalid policy settings: allowedServiceAccounts: {e}"),
                 Vec::new(),
-            );
+            ));
         }
     }
-    match inject_viewed(
-        object,
-        &view,
-        admission.namespace,
-        request,
-        settings,
-        cluster,
-    ) {
-        Ok(injected) => Outcome {
-            decision: Decision::Mutate(injected.pod),
-            warnings: injected.warnings,
+    let planned = match inject_viewed(&view, admission.namespace, request, settings, cluster) {
+        Ok(planned) => planned,
+        Err((message, warnings)) => return named(reject(message, warnings)),
+    };
+    match pod.apply(&view, planned.additions) {
+        Ok(mutated) => named(Outcome {
+            decision: Decision::Mutate(mutated),
+            warnings: planned.warnings,
             audit_annotations: vec![
-                (AUDIT_APP_ID.to_owned(), injected.app_id),
-                (AUDIT_SIDECAR_IMAGE.to_owned(), injected.image),
+                (AUDIT_APP_ID.to_owned(), planned.app_id),
+                (AUDIT_SIDECAR_IMAGE.to_owned(), planned.image),
             ],
-            log_notes: injected.log_notes,
-        },
-        Err((message, warnings)) => reject(message, warnings),
+            log_notes: planned.log_notes,
+            generate_name: String::new(),
+        }),
+        Err(e) => named(reject(
+            format!("cannot inject the Dapr sidecar: {e}"),
+            planned.warnings,
+        )),
     }
 }
 
-fn reject(message: String, warnings: Vec<String>) -> Outcome {
+fn reject<P>(message: String, warnings: Vec<String>) -> Outcome<P> {
     Outcome {
         decision: Decision::Reject(message),
         warnings,
         audit_annotations: Vec::new(),
         log_notes: Vec::new(),
+        generate_name: String::new(),
     }
 }
 
@@ -233,16 +365,25 @@ pub fn inject_pod(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Result<Injected, Skip>, String> {
-    let Ok(request) = injection_request(&pod, namespace, settings) else {
+    let Ok(request) = injection_request(pod.annotations(), namespace, settings) else {
         return Ok(Err(Skip::NotEnabled));
     };
     let view = PodView::from_json(&pod)?;
     if view.has_daprd(settings.dapr_version) {
         return Ok(Err(Skip::AlreadyInjected));
     }
-    inject_viewed(pod, &view, namespace, request, settings, cluster)
-        .map(Ok)
-        .map_err(|(message, _)| message)
+    let planned = inject_viewed(&view, namespace, request, settings, cluster)
+        .map_err(|(message, _)| message)?;
+    let pod = pod
+        .apply(&view, planned.additions)
+        .map_err(|e| format!("cannot inject the Dapr sidecar: {e}"))?;
+    Ok(Ok(Injected {
+        pod,
+        app_id: planned.app_id,
+        image: planned.image,
+        warnings: planned.warnings,
+        log_notes: planned.log_notes,
+    }))
 }
 
 pub(crate) fn warnings_of(problems: &[Problem]) -> Vec<String> {
@@ -276,29 +417,27 @@ fn app_id(
 
 /// The injection for the configured release: 0.11's layout has a module of its own.
 fn inject_viewed(
-    pod: Value,
     view: &PodView,
     namespace: &str,
     request: Request,
     settings: &Settings,
     cluster: &dyn Cluster,
-) -> Result<Injected, (String, Vec<String>)> {
+) -> Result<Planned, (String, Vec<String>)> {
     if settings.dapr_version == DaprVersion::V0_11 {
-        dapr_0_11::inject(pod, view, namespace, settings, cluster)
+        dapr_0_11::inject(view, namespace, settings, cluster)
     } else {
-        inject_current(pod, view, namespace, request, settings, cluster)
+        inject_current(view, namespace, request, settings, cluster)
     }
 }
 
 /// Dapr 1.16 to 1.18.
 fn inject_current(
-    mut pod: Value,
     view: &PodView,
     namespace: &str,
     request: Request,
     settings: &Settings,
     cluster: &dyn Cluster,
-) -> Result<Injected, (String, Vec<String>)> {
+) -> Result<Planned, (String, Vec<String>)> {
     let mut problems = Vec::new();
     let version = settings.dapr_version;
     let (known, newer) = profiles::known_annotations(version, &view.annotations);
@@ -446,7 +585,7 @@ fn inject_current(
 
     let additions = Additions {
         volumes,
-        sidecar: to_json(&container),
+        sidecar: Item::container(&container),
         native_sidecar,
         labels: vec![
             (LABEL_SIDECAR_INJECTED, "true".to_owned()),
@@ -457,18 +596,12 @@ fn inject_current(
             ),
         ],
         app_containers,
-        app_env: app_env.iter().map(to_json).collect(),
-        app_mounts: app_mounts.iter().map(to_json).collect(),
+        app_env: app_env.iter().map(Item::env).collect(),
+        app_mounts: app_mounts.iter().map(Item::mount).collect(),
         components: components.map(|(_, c)| c),
     };
-    patcher::apply(&mut pod, additions).map_err(|e| {
-        (
-            format!("cannot inject the Dapr sidecar: {e}"),
-            warnings_of(&problems),
-        )
-    })?;
-    Ok(Injected {
-        pod,
+    Ok(Planned {
+        additions,
         app_id,
         image,
         warnings: warnings_of(&problems),
@@ -493,8 +626,9 @@ fn component_additions(
         &settings.component_sockets_folder,
     );
     let mount = volumes::mount(volumes::COMPONENTS_VOLUME_NAME, folder, false);
-    let mount_json = to_json(&mount);
-    let env = to_json(&plain_env(sidecar::env::COMPONENT_SOCKETS_FOLDER, folder));
+    let mount_item = Item::mount(&mount);
+    let env_var = plain_env(sidecar::env::COMPONENT_SOCKETS_FOLDER, folder);
+    let env = Item::env(&env_var);
     let mut known_volumes: Vec<String> = view.volume_names.clone();
     known_volumes.push(volumes::COMPONENTS_VOLUME_NAME.to_owned());
     let mut taken_names: Vec<String> = view.containers.iter().map(|c| c.name.clone()).collect();
@@ -538,15 +672,20 @@ fn component_additions(
                 known_volumes.push(volume);
             }
         }
-        append_to_list(object, "env", env.clone());
-        append_to_list(object, "volumeMounts", mount_json.clone());
-        containers.push(container);
+        // Parsing our own serialisation back cannot fail.
+        append_to_list(object, "env", env.value().unwrap_or_default());
+        append_to_list(
+            object,
+            "volumeMounts",
+            mount_item.value().unwrap_or_default(),
+        );
+        containers.push(Item::of_value(&container));
     }
     Some((
         mount,
         ComponentAdditions {
             shared_volume: volumes::empty_dir_volume(volumes::COMPONENTS_VOLUME_NAME, None),
-            shared_mount: mount_json,
+            shared_mount: mount_item,
             env,
             declared,
             injected: containers,

@@ -27,7 +27,12 @@ pub struct PodView {
     pub tolerations: Vec<Value>,
     pub service_account_name: String,
     pub owner_references: Vec<Value>,
+    /// The first container mount at Kubernetes' token path, whole: 0.11 copies it into daprd.
+    pub service_account_mount: Option<Value>,
 }
+
+/// Where Kubernetes mounts a Pod's service-account token.
+pub const SERVICE_ACCOUNT_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 fn str_field<'a>(object: &'a Map<String, Value>, key: &str) -> &'a str {
     object.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -72,6 +77,10 @@ fn names_of(items: &[Value], key: &str) -> Vec<String> {
         .collect()
 }
 
+fn is_service_account_mount(mount: &Value) -> bool {
+    mount.get("mountPath").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_MOUNT_PATH)
+}
+
 fn container_view(item: &Value, path: &str) -> Result<ContainerView, String> {
     let object = item
         .as_object()
@@ -101,6 +110,12 @@ impl PodView {
             .enumerate()
             .map(|(i, c)| container_view(c, &format!("spec.containers[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
+        let service_account_mount = list_field(spec, "containers", "spec.containers")?
+            .iter()
+            .filter_map(|c| c.get("volumeMounts").and_then(Value::as_array))
+            .flatten()
+            .find(|m| is_service_account_mount(m))
+            .cloned();
         let init_containers = list_field(spec, "initContainers", "spec.initContainers")?;
         let labels = map_field(metadata, "labels", "metadata.labels")?;
         Ok(PodView {
@@ -118,6 +133,7 @@ impl PodView {
             service_account_name: str_field(spec, "serviceAccountName").to_owned(),
             owner_references: list_field(metadata, "ownerReferences", "metadata.ownerReferences")?
                 .to_vec(),
+            service_account_mount,
         })
     }
 

@@ -2,6 +2,8 @@
 //! than the 0.11 layout, which has a module of its own. Each function names one difference of
 //! the README's table.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::annotations::{DaprAnnotations, PREFIX, Problem, is_truthy, keys, known_in};
@@ -28,7 +30,11 @@ pub fn daprd_found_in_init_containers(version: DaprVersion) -> bool {
 pub fn known_annotations(
     version: DaprVersion,
     annotations: &Map<String, Value>,
-) -> (Map<String, Value>, Vec<Problem>) {
+) -> (Cow<'_, Map<String, Value>>, Vec<Problem>) {
+    // The newest release reads every key: nothing to drop, nothing to copy.
+    if version == DaprVersion::V1_18 {
+        return (Cow::Borrowed(annotations), Vec::new());
+    }
     let mut kept = Map::new();
     let mut dropped = Vec::new();
     for (key, value) in annotations {
@@ -43,7 +49,7 @@ pub fn known_annotations(
             kept.insert(key.clone(), value.clone());
         }
     }
-    (kept, dropped)
+    (Cow::Owned(kept), dropped)
 }
 
 /// Probe defaults before 1.18: 3/3/6/3 for both probes.
@@ -181,7 +187,7 @@ mod tests {
         let (kept, dropped) =
             known_annotations(DaprVersion::V1_16, annotations.as_object().unwrap());
         assert_eq!(
-            kept,
+            kept.into_owned(),
             json!({"dapr.io/app-id": "a", "other/x": "1"})
                 .as_object()
                 .unwrap()

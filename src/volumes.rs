@@ -6,9 +6,8 @@ use k8s_openapi::api::core::v1::{
     VolumeProjection,
 };
 
-use serde_json::{Map, Value};
-
 use crate::annotations::{DaprAnnotations, Problem, keys, quote};
+use crate::patcher::{Item, to_text};
 use crate::pod::PodView;
 use crate::sidecar::UDS_DAPRD_PATH;
 
@@ -25,14 +24,20 @@ pub const COMPONENTS_DEFAULT_FOLDER: &str = "/tmp/dapr-components-sockets";
 /// A Pod volume: `{name, <source key>: <source>}`. Serialising k8s-openapi's `Volume` would
 /// compile in every volume source, down to `ObjectMeta` and a date library (about 150 KB of
 /// the module's size budget), so the source is built typed and named here.
-fn volume<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> Value {
-    let mut volume = Map::new();
-    volume.insert("name".to_owned(), Value::String(name.to_owned()));
-    volume.insert(source_key.to_owned(), crate::patcher::to_json(source));
-    Value::Object(volume)
+fn volume<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> Item {
+    Item {
+        name: name.to_owned(),
+        mount_path: None,
+        json: format!(
+            "{{\"name\":{},{}:{}}}",
+            to_text(name),
+            to_text(source_key),
+            to_text(source)
+        ),
+    }
 }
 
-pub fn token_volume(audience: &str) -> Value {
+pub fn token_volume(audience: &str) -> Item {
     let source = ProjectedVolumeSource {
         default_mode: Some(TOKEN_DEFAULT_MODE),
         sources: Some(vec![VolumeProjection {
@@ -51,7 +56,7 @@ pub fn token_mount() -> VolumeMount {
     mount(TOKEN_VOLUME_NAME, TOKEN_MOUNT_PATH, true)
 }
 
-pub fn empty_dir_volume(name: &str, medium: Option<&str>) -> Value {
+pub fn empty_dir_volume(name: &str, medium: Option<&str>) -> Item {
     let source = EmptyDirVolumeSource {
         medium: medium.map(str::to_owned),
         ..Default::default()
@@ -59,7 +64,7 @@ pub fn empty_dir_volume(name: &str, medium: Option<&str>) -> Value {
     volume(name, "emptyDir", &source)
 }
 
-pub fn uds_volume() -> Value {
+pub fn uds_volume() -> Item {
     empty_dir_volume(UDS_VOLUME_NAME, Some(UDS_MEDIUM))
 }
 
@@ -220,7 +225,9 @@ mod tests {
     #[test]
     fn the_token_volume_is_dapr_projected_token() {
         assert_eq!(
-            token_volume("spiffe://cluster.local/ns/dapr-system/dapr-sentry"),
+            token_volume("spiffe://cluster.local/ns/dapr-system/dapr-sentry")
+                .value()
+                .unwrap(),
             json!({"name": "dapr-identity-token", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {
                 "audience": "spiffe://cluster.local/ns/dapr-system/dapr-sentry", "expirationSeconds": 7200, "path": "token"}}]}})
         );

@@ -1,12 +1,14 @@
 //! Property tests: for random annotation maps and random Pod shapes, the policy never panics,
 //! its patch (computed as Kubewarden's host computes it) only adds, and only where injection
 //! owns the path; a second evaluation changes nothing; unknown fields survive; and the Pod it
-//! returns passes the API server's structural checks.
+//! returns passes the API server's structural checks. The policy's path, which splices the
+//! sidecar into the Pod's text, gives what the `Value` path gives, also for Pods written in
+//! shapes the API server never sends (nulls, repeated or escaped keys, wrong types).
 
 use std::collections::HashSet;
 
 use dapr_sidecar_injector::annotations::ANNOTATIONS;
-use dapr_sidecar_injector::inject::{Admission, Decision, evaluate};
+use dapr_sidecar_injector::inject::{Admission, Decision, Outcome, evaluate, evaluate_json};
 use dapr_sidecar_injector::names::{dns1123_label, is_env_var_name};
 use dapr_sidecar_injector::settings::Settings;
 use proptest::prelude::*;
@@ -308,8 +310,70 @@ fn structural_errors(pod: &Value) -> Vec<String> {
     errors
 }
 
+/// The Pod's text, rewritten in a shape that means the same JSON (or that the `Value` path
+/// reads in its own way): each kind of text the splice must either handle or hand over.
+fn rewritten(pod: &Value, how: usize) -> String {
+    let text = pod.to_string();
+    match how {
+        0 => text,
+        1 => serde_json::to_string_pretty(pod).unwrap(),
+        // Repeated keys: the last one counts.
+        2 => text.replacen("{", r#"{"spec":{"containers":[]},"metadata":null,"#, 1),
+        3 => text.replacen(
+            r#""spec":{"#,
+            r#""spec":{"volumes":[{"name":"gone"}],"containers":7,"#,
+            1,
+        ),
+        // An escaped key.
+        4 => text.replacen(r#""containers""#, r#""c\u006fntainers""#, 1),
+        // Nulls where lists and maps are read.
+        5 => text.replacen(r#""metadata":{"#, r#""metadata":{"labels":null,"#, 1),
+        6 => text.replacen(
+            r#""image":"#,
+            r#""env":null,"volumeMounts":null,"image":"#,
+            1,
+        ),
+        7 => text.replacen(
+            r#""spec":{"#,
+            r#""spec":{"volumes":null,"initContainers":null,"#,
+            1,
+        ),
+        // Wrong types.
+        8 => text.replacen(r#""image":"#, r#""env":{"a":1},"image":"#, 1),
+        9 => text.replacen(r#""spec":{"#, r#""spec":{"tolerations":"x","#, 1),
+        _ => text.replacen(r#""name":"c0""#, r#""name":0"#, 1),
+    }
+}
+
+fn same_outcome(value: Outcome, text: Outcome<String>) -> Result<(), TestCaseError> {
+    let decision = match text.decision {
+        Decision::Accept => Decision::Accept,
+        Decision::Reject(message) => Decision::Reject(message),
+        Decision::Mutate(pod) => Decision::Mutate(
+            serde_json::from_str(&pod).map_err(|e| TestCaseError::fail(format!("{e}: {pod}")))?,
+        ),
+    };
+    prop_assert_eq!(value.decision, decision);
+    prop_assert_eq!(value.warnings, text.warnings);
+    prop_assert_eq!(value.audit_annotations, text.audit_annotations);
+    prop_assert_eq!(value.log_notes, text.log_notes);
+    prop_assert_eq!(value.generate_name, text.generate_name);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_spliced_pod_equals_the_pod_the_value_path_builds(pod in pod(), settings in settings(), how in 0usize..11) {
+        let text = rewritten(&pod, how);
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        let cluster = StaticCluster;
+        same_outcome(
+            evaluate(&controller(), parsed, &settings, &cluster),
+            evaluate_json(&controller(), &text, &settings, &cluster),
+        )?;
+    }
 
     #[test]
     fn injection_only_adds_owned_paths_is_idempotent_and_yields_a_valid_pod(pod in pod(), settings in settings()) {
