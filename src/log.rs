@@ -1,6 +1,6 @@
 //! Log lines for the PolicyServer, in the event format of the SDK's slog drain: `level`,
-//! `message`, then the fields. Written here rather than through slog because slog's value
-//! serializer brings float formatting, about 30 KB, into a module with a 450 KB budget.
+//! `message`, then the fields. Written here rather than through slog, which cost 13 KB of a
+//! module with a 450 KB budget for the three lines the policy logs.
 
 use std::collections::BTreeMap;
 
