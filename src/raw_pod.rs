@@ -233,74 +233,50 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// Walks an object; `member` reads or skips each value.
-    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<Span> {
+    /// Walks an object or a list between its brackets; `entry` reads or skips one member or
+    /// item.
+    fn bracketed(
+        &mut self,
+        open_byte: u8,
+        close_byte: u8,
+        mut entry: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<Span> {
         self.ws();
         let open = self.pos;
-        self.byte(b'{')?;
+        self.byte(open_byte)?;
         self.ws();
-        if self.peek()? == b'}' {
-            let close = self.pos;
-            self.advance();
-            return Some(Span {
-                open,
-                close,
-                empty: true,
-            });
+        let empty = self.peek()? == close_byte;
+        if !empty {
+            loop {
+                entry(self)?;
+                self.ws();
+                match self.peek()? {
+                    b',' => self.advance(),
+                    b if b == close_byte => break,
+                    _ => return None,
+                }
+            }
         }
-        loop {
-            let (key, escaped) = self.string()?;
+        let close = self.pos;
+        self.advance();
+        Some(Span { open, close, empty })
+    }
+
+    /// Walks an object; `member` reads or skips each value. Escaped keys are left to the
+    /// `Value` path.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<Span> {
+        self.bracketed(b'{', b'}', |s| {
+            let (key, escaped) = s.string()?;
             if escaped {
                 return None;
             }
-            self.byte(b':')?;
-            member(self, key)?;
-            self.ws();
-            match self.peek()? {
-                b',' => self.advance(),
-                b'}' => break,
-                _ => return None,
-            }
-        }
-        let close = self.pos;
-        self.advance();
-        Some(Span {
-            open,
-            close,
-            empty: false,
+            s.byte(b':')?;
+            member(s, key)
         })
     }
 
-    fn list(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<Span> {
-        self.ws();
-        let open = self.pos;
-        self.byte(b'[')?;
-        self.ws();
-        if self.peek()? == b']' {
-            let close = self.pos;
-            self.advance();
-            return Some(Span {
-                open,
-                close,
-                empty: true,
-            });
-        }
-        loop {
-            item(self)?;
-            self.ws();
-            match self.peek()? {
-                b',' => self.advance(),
-                b']' => break,
-                _ => return None,
-            }
-        }
-        let close = self.pos;
-        self.advance();
-        Some(Span {
-            open,
-            close,
-            empty: false,
-        })
+    fn list(&mut self, item: impl FnMut(&mut Self) -> Option<()>) -> Option<Span> {
+        self.bracketed(b'[', b']', item)
     }
 
     /// A list of objects whose `name` (when it is there) is kept.
