@@ -237,3 +237,45 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     };
     Ok(response.to_json()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn the_response_copies_the_pod_text_in_and_serialises_every_other_field() {
+        let response = ValidationResponse {
+            accepted: true,
+            message: Some("a \"quoted\" message".to_owned()),
+            code: Some(400),
+            mutated_object: Some(r#"{"kind": "Pod",  "spec":{}}"#),
+            audit_annotations: Some([("k".to_owned(), "v".to_owned())].into()),
+            warnings: Some(vec!["w".to_owned()]),
+        };
+        let text = String::from_utf8(response.to_json().unwrap()).unwrap();
+        assert!(
+            text.contains(r#""mutated_object":{"kind": "Pod",  "spec":{}},"#),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!({"accepted": true, "message": "a \"quoted\" message", "code": 400,
+                   "mutated_object": {"kind": "Pod", "spec": {}},
+                   "audit_annotations": {"k": "v"}, "warnings": ["w"]})
+        );
+        let empty = ValidationResponse {
+            accepted: false,
+            message: None,
+            code: None,
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: None,
+        };
+        assert_eq!(
+            serde_json::from_slice::<Value>(&empty.to_json().unwrap()).unwrap(),
+            json!({"accepted": false, "message": null, "code": null, "mutated_object": null,
+                   "audit_annotations": null, "warnings": null})
+        );
+    }
+}
