@@ -239,7 +239,9 @@ pub fn evaluate(
 }
 
 /// [`evaluate`] on the Pod's JSON text: the mutated Pod is the text with the additions spliced
-/// in. Text the splice does not read, and the 0.11 layout, go through a `Value`.
+/// in. Text the splice does not read, and the 0.11 layout, go through a `Value`. `text` must be
+/// valid JSON: the scan checks structure, not literals, and the policy passes serde_json's
+/// `RawValue`, which has checked it.
 pub fn evaluate_json(
     admission: &Admission<'_>,
     text: &str,
