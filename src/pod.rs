@@ -105,12 +105,13 @@ impl PodView {
         let empty = Map::new();
         let metadata = metadata.unwrap_or(&empty);
         let spec = map_field(root, "spec", "spec")?.ok_or("the Pod has no spec")?;
-        let containers = list_field(spec, "containers", "spec.containers")?
+        let container_items = list_field(spec, "containers", "spec.containers")?;
+        let containers = container_items
             .iter()
             .enumerate()
             .map(|(i, c)| container_view(c, &format!("spec.containers[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        let service_account_mount = list_field(spec, "containers", "spec.containers")?
+        let service_account_mount = container_items
             .iter()
             .filter_map(|c| c.get("volumeMounts").and_then(Value::as_array))
             .flatten()
