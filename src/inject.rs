@@ -63,6 +63,21 @@ pub struct Outcome<P = Value> {
 }
 
 impl<P> Outcome<P> {
+    /// The same outcome, with the mutated Pod (if any) converted.
+    pub fn map_pod<Q>(self, convert: impl FnOnce(P) -> Q) -> Outcome<Q> {
+        Outcome {
+            decision: match self.decision {
+                Decision::Accept => Decision::Accept,
+                Decision::Mutate(pod) => Decision::Mutate(convert(pod)),
+                Decision::Reject(message) => Decision::Reject(message),
+            },
+            warnings: self.warnings,
+            audit_annotations: self.audit_annotations,
+            log_notes: self.log_notes,
+            generate_name: self.generate_name,
+        }
+    }
+
     fn accept(warnings: Vec<String>) -> Self {
         Outcome {
             decision: Decision::Accept,
@@ -239,40 +254,28 @@ pub fn evaluate(
 }
 
 /// [`evaluate`] on the Pod's JSON text: the mutated Pod is the text with the additions spliced
-/// in. Text the splice does not read, and the 0.11 layout, go through a `Value`. `text` must be
-/// valid JSON: the scan checks structure, not literals, and the policy passes serde_json's
-/// `RawValue`, which has checked it.
+/// in. Text the splice does not read goes through a `Value`. `text` must be valid JSON: the
+/// scan checks structure, not literals, and the policy passes serde_json's `RawValue`, which
+/// has checked it.
 pub fn evaluate_json(
     admission: &Admission<'_>,
     text: &str,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Outcome<String> {
-    if settings.dapr_version != DaprVersion::V0_11 {
-        let needs = Needs {
-            tolerations: !settings.ignore_entrypoint_tolerations.is_empty(),
-            owner_references: settings.app_id_from_owner || !settings.inject_namespaces.is_empty(),
-            service_account_mount: false,
-        };
-        if let Some(pod) = RawPod::scan(text, needs) {
-            return evaluate_pod(admission, pod, settings, cluster);
-        }
-    }
-    let object: Value = match serde_json::from_slice(text.as_bytes()) {
-        Ok(object) => object,
-        Err(e) => return reject(format!("cannot read the Pod: {e}"), Vec::new()),
+    let needs = Needs {
+        tolerations: !settings.ignore_entrypoint_tolerations.is_empty(),
+        owner_references: settings.app_id_from_owner || !settings.inject_namespaces.is_empty(),
+        service_account_mount: settings.dapr_version == DaprVersion::V0_11,
     };
-    let outcome = evaluate_pod(admission, object, settings, cluster);
-    Outcome {
-        decision: match outcome.decision {
-            Decision::Accept => Decision::Accept,
-            Decision::Mutate(pod) => Decision::Mutate(patcher::to_text(&pod)),
-            Decision::Reject(message) => Decision::Reject(message),
-        },
-        warnings: outcome.warnings,
-        audit_annotations: outcome.audit_annotations,
-        log_notes: outcome.log_notes,
-        generate_name: outcome.generate_name,
+    if let Some(pod) = RawPod::scan(text, needs) {
+        return evaluate_pod(admission, pod, settings, cluster);
+    }
+    match serde_json::from_slice::<Value>(text.as_bytes()) {
+        Ok(object) => {
+            evaluate_pod(admission, object, settings, cluster).map_pod(|pod| patcher::to_text(&pod))
+        }
+        Err(e) => reject(format!("cannot read the Pod: {e}"), Vec::new()),
     }
 }
 

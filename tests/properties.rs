@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use dapr_sidecar_injector::annotations::ANNOTATIONS;
 use dapr_sidecar_injector::inject::{Admission, Decision, Outcome, evaluate, evaluate_json};
 use dapr_sidecar_injector::names::{dns1123_label, is_env_var_name};
-use dapr_sidecar_injector::settings::Settings;
+use dapr_sidecar_injector::settings::{DaprVersion, Settings};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -346,12 +346,13 @@ fn rewritten(pod: &Value, how: usize) -> String {
 }
 
 fn same_outcome(value: Outcome, text: Outcome<String>) -> Result<(), TestCaseError> {
+    let text = text.map_pod(|pod| {
+        serde_json::from_str::<Value>(&pod).map_err(|e| TestCaseError::fail(format!("{e}: {pod}")))
+    });
     let decision = match text.decision {
         Decision::Accept => Decision::Accept,
         Decision::Reject(message) => Decision::Reject(message),
-        Decision::Mutate(pod) => Decision::Mutate(
-            serde_json::from_str(&pod).map_err(|e| TestCaseError::fail(format!("{e}: {pod}")))?,
-        ),
+        Decision::Mutate(pod) => Decision::Mutate(pod?),
     };
     prop_assert_eq!(value.decision, decision);
     prop_assert_eq!(value.warnings, text.warnings);
@@ -365,7 +366,28 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_spliced_pod_equals_the_pod_the_value_path_builds(pod in pod(), settings in settings(), how in 0usize..11) {
+    fn the_spliced_pod_equals_the_pod_the_value_path_builds(
+        mut pod in pod(),
+        mut settings in settings(),
+        how in 0usize..11,
+        version in prop_oneof![Just(DaprVersion::V0_11), Just(DaprVersion::V1_16), Just(DaprVersion::V1_17), Just(DaprVersion::V1_18)],
+        token_mount in any::<bool>(),
+    ) {
+        // 0.11 copies the app's service-account token mount, unknown fields and all.
+        if let (true, Some(app)) = (token_mount, pod["spec"]["containers"].get_mut(0)) {
+            let mount = json!({"name": "kube-api-access-x", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true, "futureField": 1});
+            match app["volumeMounts"].as_array_mut() {
+                Some(mounts) => mounts.push(mount),
+                None => app["volumeMounts"] = json!([mount]),
+            }
+        }
+        settings.dapr_version = version;
+        if version == DaprVersion::V0_11 {
+            settings.allow_issuer_key_in_pods = true;
+            settings.trust_anchors = Some("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_owned());
+            settings.cert_chain = settings.trust_anchors.clone();
+            settings.cert_key = Some("-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n".to_owned());
+        }
         let text = rewritten(&pod, how);
         let parsed: Value = serde_json::from_str(&text).unwrap();
         let cluster = StaticCluster;
