@@ -1,13 +1,17 @@
-//! The only place that talks to the cluster: the Kubewarden host capabilities, behind a trait
-//! so that native tests answer the lookups themselves. Interpreting the answers is pure and
-//! lives here too, next to the requests it belongs to.
+//! The only place that talks to the cluster: the Kubewarden host capabilities, behind one
+//! small trait. Interpreting the answers is pure and lives here too, next to the requests it
+//! belongs to. [`Offline`] is the command line's cluster, and [`Canned`] the one test double
+//! that every test, the benchmark and the fuzz targets share.
+
+use std::cell::RefCell;
 
 use kubewarden_policy_sdk::host_capabilities::kubernetes::{
     GetResourceRequest, ListResourcesByNamespaceRequest,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::annotations::{is_falsy_strict, is_truthy};
+use crate::base::go::{is_falsy_strict, is_truthy};
+use crate::base::problem::Reason;
 
 pub const DAPR_API_VERSION: &str = "dapr.io/v1alpha1";
 pub const CONFIGURATION_KIND: &str = "Configuration";
@@ -244,38 +248,105 @@ pub fn mtls_enabled(lookup: Result<Value, String>) -> (bool, Option<String>) {
     }
 }
 
-/// mTLS on or off: the setting `mtlsEnabled`, else Configuration `daprsystem` (one lookup),
-/// with a note for the log when the lookup could not be used.
-pub fn resolve_mtls(
-    settings: &crate::settings::Settings,
-    cluster: &dyn Cluster,
-    log_notes: &mut Vec<String>,
-) -> bool {
-    if let Some(enabled) = settings.mtls_enabled {
-        return enabled;
-    }
-    let (enabled, note) = mtls_enabled(
-        cluster.get_resource(&configuration_request(&settings.control_plane_namespace)),
-    );
-    log_notes.extend(note);
-    enabled
-}
-
 /// The PEM in `ca.crt` of ConfigMap `dapr-trust-bundle`, or why the Pod cannot be injected.
-/// Messages never contain the ConfigMap's data.
+/// The reason never holds the ConfigMap's data.
 pub fn trust_anchors(
     lookup: Result<Value, String>,
     control_plane_namespace: &str,
-) -> Result<String, String> {
-    let where_ = format!("ConfigMap {TRUST_BUNDLE_NAME} in namespace {control_plane_namespace}");
-    let fix = "install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting";
-    let config_map = lookup
-        .map_err(|e| format!("cannot read the Dapr trust anchors from {where_}: {e}; {fix}"))?;
+) -> Result<String, Reason> {
+    let reason = |lookup_error| Reason::TrustAnchors {
+        config_map: TRUST_BUNDLE_NAME,
+        key: TRUST_ANCHORS_KEY,
+        namespace: control_plane_namespace.to_owned(),
+        lookup_error,
+    };
+    let config_map = lookup.map_err(|e| reason(Some(e)))?;
     match config_map.pointer("/data/ca.crt") {
         Some(Value::String(pem)) if !pem.trim().is_empty() => Ok(pem.clone()),
-        _ => Err(format!(
-            "cannot read the Dapr trust anchors: {where_} has no {TRUST_ANCHORS_KEY} key; {fix}"
-        )),
+        _ => Err(reason(None)),
+    }
+}
+
+/// A cluster whose every answer is given, which records each lookup. By default: no
+/// `daprsystem` Configuration (mTLS on), a trust bundle, no Secret, and no Components.
+#[derive(Debug, Clone)]
+pub struct Canned {
+    pub configuration: Result<Value, String>,
+    pub trust_bundle: Result<Value, String>,
+    /// Dapr 0.11's Secret `dapr-trust-bundle`.
+    pub secret: Result<Value, String>,
+    pub components: Result<Vec<Value>, String>,
+    /// The requests made, in order.
+    pub recorded: Recorded,
+}
+
+/// The requests a [`Canned`] cluster received.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded(RefCell<Vec<Value>>);
+
+/// The trust anchors [`Canned`] serves.
+pub const CANNED_TRUST_ANCHORS: &str =
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+impl Default for Canned {
+    fn default() -> Self {
+        Canned {
+            configuration: Err("configurations.dapr.io \"daprsystem\" not found".to_owned()),
+            trust_bundle: Ok(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                                    "data": {"ca.crt": CANNED_TRUST_ANCHORS}})),
+            secret: Err("secrets \"dapr-trust-bundle\" not found".to_owned()),
+            components: Ok(Vec::new()),
+            recorded: Recorded::default(),
+        }
+    }
+}
+
+impl Canned {
+    /// The lookups made so far, in order, as `Kind/name` (`Kind/*` for a list).
+    pub fn calls(&self) -> Vec<String> {
+        self.recorded
+            .0
+            .borrow()
+            .iter()
+            .map(|r| {
+                let field = |key: &str| r.get(key).and_then(Value::as_str).map(str::to_owned);
+                format!(
+                    "{}/{}",
+                    field("kind").unwrap_or_default(),
+                    field("name").unwrap_or_else(|| "*".to_owned())
+                )
+            })
+            .collect()
+    }
+
+    /// The requests made so far, whole, in order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.recorded.0.borrow().clone()
+    }
+
+    fn record<T: serde::Serialize>(&self, request: &T) {
+        let request = serde_json::to_value(request).unwrap_or_default();
+        self.recorded.0.borrow_mut().push(request);
+    }
+}
+
+impl Cluster for Canned {
+    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
+        self.record(request);
+        match request.kind.as_str() {
+            CONFIGURATION_KIND => self.configuration.clone(),
+            CONFIG_MAP_KIND => self.trust_bundle.clone(),
+            SECRET_KIND => self.secret.clone(),
+            other => Err(format!("unexpected kind {other}")),
+        }
+    }
+
+    fn list_resources_by_namespace(
+        &self,
+        request: &ListResourcesByNamespaceRequest,
+    ) -> Result<Vec<Value>, String> {
+        self.record(request);
+        self.components.clone()
     }
 }
 
@@ -358,7 +429,8 @@ mod tests {
     #[test]
     fn a_trust_bundle_without_ca_crt_is_an_error_that_says_how_to_fix_it() {
         let err = trust_anchors(Ok(json!({"data": {"issuer.key": "SECRET"}})), "dapr-system")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "cannot read the Dapr trust anchors: ConfigMap dapr-trust-bundle in namespace dapr-system has no ca.crt key; install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting"
@@ -368,7 +440,9 @@ mod tests {
 
     #[test]
     fn a_failed_trust_bundle_lookup_names_the_host_error() {
-        let err = trust_anchors(Err("forbidden".to_owned()), "dapr-system").unwrap_err();
+        let err = trust_anchors(Err("forbidden".to_owned()), "dapr-system")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("cannot read the Dapr trust anchors from ConfigMap dapr-trust-bundle in namespace dapr-system: forbidden;"));
     }
 

@@ -1,7 +1,17 @@
 //! Kubewarden policy that injects Dapr's `daprd` sidecar, as Dapr v1.18.3's injector does.
 //!
-//! This file is the waPC shell: it registers the guest functions and translates between the
-//! AdmissionRequest and [`inject::evaluate`], the pure core.
+//! This file is the waPC shell: it registers the guest functions, reads the payload, hands the
+//! Pod to the core ([`inject`]) and writes the answer the host expects. It is also the crate's
+//! facade: the command line, the benchmark and the tests use what is `pub` here.
+//!
+//! The layers, each importing only those below it:
+//! - `inject.rs`: the gate, the builder for the release, the plan applied;
+//! - `sidecar/`: what is added, built from the annotations, the settings and the cluster;
+//! - `cluster.rs`: the host lookups, behind one trait; `settings.rs`; `authz.rs`;
+//! - `profiles.rs`: what differs between Dapr releases;
+//! - `pod/`: the Pod's JSON in and out; `plan.rs`: what is added, and Dapr's add-if-absent rules;
+//! - `annotations/`: the table of every `dapr.io/*` annotation and its reader;
+//! - `base/`: Dapr's names, Go's rules, Kubernetes' rules, and the problems the policy reports.
 
 #![cfg_attr(
     not(test),
@@ -16,36 +26,46 @@
 
 extern crate kubewarden_policy_sdk as kubewarden;
 
-pub mod annotations;
-pub mod authz;
-pub mod cluster;
-pub mod components;
-pub mod dapr_0_11;
-pub mod env_vars;
-pub mod inject;
-pub mod log;
-pub mod names;
-pub mod owner;
-pub mod patcher;
-pub mod pod;
-pub mod profiles;
-pub mod quantity;
-pub mod raw_pod;
-pub mod settings;
-pub mod sidecar;
-pub mod unknown_annotations;
-pub mod volumes;
+mod annotations;
+mod authz;
+mod base;
+mod cluster;
+mod inject;
+mod log;
+mod plan;
+mod pod;
+mod profiles;
+mod settings;
+mod sidecar;
 
 use guest::prelude::*;
 use kubewarden::settings::SettingsValidationResponse;
 use kubewarden::{protocol_version_guest, wapc_guest as guest};
 use serde::Deserialize;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::cluster::{Cluster, HostCluster};
-use crate::inject::{Admission, Decision};
+pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
+pub use crate::base::dapr::DaprVersion;
+pub use crate::base::k8s::names::{dns1123_label, is_env_var_name};
+pub use crate::base::k8s::quantity::nano_value;
+pub use crate::base::problem::{Problem, Reason, Rejection};
+pub use crate::cluster::{
+    CANNED_TRUST_ANCHORS, COMPONENT_KIND, CONFIG_MAP_API_VERSION, CONFIG_MAP_KIND,
+    CONFIGURATION_KIND, Canned, Cluster, DAPR_API_VERSION, Offline, SECRET_API_VERSION,
+    SECRET_KIND,
+};
+pub use crate::inject::{Admission, Injection, Skip, Verdict};
+pub use crate::settings::{InvalidAnnotations, SecurityProfile, Settings};
+
+use crate::base::problem::{limit_warnings, warnings_of};
+use crate::cluster::HostCluster;
 use crate::log::{Level, Logger};
-use crate::settings::Settings;
+use crate::pod::Pod;
+
+/// Audit annotations of every injection.
+pub const AUDIT_APP_ID: &str = "dapr.io/app-id";
+pub const AUDIT_SIDECAR_IMAGE: &str = "dapr.io/sidecar-image";
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -100,7 +120,38 @@ struct ValidationResponse<'a> {
     warnings: Option<Vec<String>>,
 }
 
-impl ValidationResponse<'_> {
+impl<'a> ValidationResponse<'a> {
+    fn rejection(message: String) -> Self {
+        ValidationResponse {
+            accepted: false,
+            message: Some(message),
+            code: None,
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: None,
+        }
+    }
+
+    /// The outcome as the host reads it. A plain injection is not logged: the audit
+    /// annotations record it, and a host call costs a twentieth of an evaluation.
+    fn of(outcome: &'a Outcome<String>) -> Self {
+        let (accepted, message, mutated_object) = match &outcome.decision {
+            Decision::Accept => (true, None, None),
+            Decision::Mutate(pod) => (true, None, Some(pod.as_str())),
+            Decision::Reject(message) => (false, Some(message.clone()), None),
+        };
+        ValidationResponse {
+            accepted,
+            message,
+            code: None,
+            mutated_object,
+            audit_annotations: (!outcome.audit_annotations.is_empty())
+                .then(|| outcome.audit_annotations.iter().cloned().collect()),
+            warnings: (!outcome.warnings.is_empty())
+                .then(|| limit_warnings(outcome.warnings.clone())),
+        }
+    }
+
     /// Written by hand so that the mutated Pod, JSON text already, is copied in as it is; as a
     /// serde `RawValue` it would be parsed once more, at a tenth of the evaluation's cost.
     fn to_json(&self) -> serde_json::Result<Vec<u8>> {
@@ -164,6 +215,137 @@ struct UserInfo {
     groups: Vec<String>,
 }
 
+/// The policy's answer to one request, as the admission response carries it: `P` is the
+/// mutated Pod, JSON text from [`evaluate_json`] or a `Value` from [`evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome<P = Value> {
+    pub decision: Decision<P>,
+    /// Admission warnings, shown by `kubectl`.
+    pub warnings: Vec<String>,
+    pub audit_annotations: Vec<(String, String)>,
+    /// Notes for the operator's log (never secrets).
+    pub log_notes: Vec<String>,
+    /// The Pod's `metadata.generateName`, for the log.
+    pub generate_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision<P = Value> {
+    /// Allowed as it is.
+    Accept,
+    /// Allowed with the daprd sidecar.
+    Mutate(P),
+    /// Rejected, with the reason shown to the user.
+    Reject(String),
+}
+
+impl Outcome<String> {
+    /// The verdict in the words of the admission response.
+    fn of(verdict: Verdict, generate_name: &str) -> Outcome<String> {
+        let outcome = |decision, problems: &[Problem], log_notes| Outcome {
+            decision,
+            warnings: warnings_of(problems),
+            audit_annotations: Vec::new(),
+            log_notes,
+            generate_name: generate_name.to_owned(),
+        };
+        match verdict {
+            Verdict::Accept { problems, .. } => Outcome {
+                generate_name: String::new(),
+                ..outcome(Decision::Accept, &problems, Vec::new())
+            },
+            Verdict::Reject(r) => outcome(
+                Decision::Reject(r.reason.to_string()),
+                &r.problems,
+                Vec::new(),
+            ),
+            Verdict::Inject(injection) => Outcome {
+                audit_annotations: vec![
+                    (AUDIT_APP_ID.to_owned(), injection.app_id),
+                    (AUDIT_SIDECAR_IMAGE.to_owned(), injection.image),
+                ],
+                ..outcome(
+                    Decision::Mutate(injection.pod),
+                    &injection.problems,
+                    injection.log_notes,
+                )
+            },
+        }
+    }
+}
+
+impl<P> Outcome<P> {
+    /// A Pod allowed as it is, with these warnings.
+    pub fn accept(warnings: Vec<String>) -> Self {
+        Outcome {
+            decision: Decision::Accept,
+            warnings,
+            audit_annotations: Vec::new(),
+            log_notes: Vec::new(),
+            generate_name: String::new(),
+        }
+    }
+
+    /// The same outcome, with the mutated Pod (if any) converted.
+    pub fn map_pod<Q>(self, convert: impl FnOnce(P) -> Q) -> Outcome<Q> {
+        Outcome {
+            decision: match self.decision {
+                Decision::Accept => Decision::Accept,
+                Decision::Mutate(pod) => Decision::Mutate(convert(pod)),
+                Decision::Reject(message) => Decision::Reject(message),
+            },
+            warnings: self.warnings,
+            audit_annotations: self.audit_annotations,
+            log_notes: self.log_notes,
+            generate_name: self.generate_name,
+        }
+    }
+}
+
+/// The policy's path: the request's object as text, the sidecar spliced in. Text in another
+/// shape than the API server's goes through a parsed `Value`. `text` must be valid JSON, as
+/// serde_json's `RawValue` has checked it in `validate`.
+pub fn evaluate_json(
+    admission: &Admission<'_>,
+    text: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Outcome<String> {
+    match Pod::read(text) {
+        Ok(pod) => {
+            let generate_name = pod.generate_name().to_owned();
+            let verdict = inject::evaluate(admission, pod, settings, cluster);
+            Outcome::of(verdict, &generate_name)
+        }
+        Err(e) => Outcome::of(Verdict::Reject(Rejection::new(Reason::NotJson(e), &[])), ""),
+    }
+}
+
+/// The `Value` path, for a parsed object: the tests hold it against [`evaluate_json`].
+pub fn evaluate(
+    admission: &Admission<'_>,
+    object: Value,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Outcome {
+    let pod = Pod::parsed(object);
+    let generate_name = pod.generate_name().to_owned();
+    let verdict = inject::evaluate(admission, pod, settings, cluster);
+    // Our own serialisation parses back; `null` would only hide a fault the tests would see.
+    Outcome::of(verdict, &generate_name)
+        .map_pod(|text| serde_json::from_slice(text.as_bytes()).unwrap_or(Value::Null))
+}
+
+/// Injects a Pod or pod template of a manifest: no admission, no requester to check.
+pub fn inject_manifest_pod(
+    object: Value,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    inject::inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
+}
+
 pub fn validate(payload: &[u8]) -> CallResult {
     validate_with(payload, &HostCluster)
 }
@@ -173,17 +355,8 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     let payload: Payload = match serde_json::from_slice(payload) {
         Ok(payload) => payload,
         Err(e) => {
-            return Ok(ValidationResponse {
-                accepted: false,
-                message: Some(format!(
-                    "cannot read the admission request or the policy settings: {e}"
-                )),
-                code: None,
-                mutated_object: None,
-                audit_annotations: None,
-                warnings: None,
-            }
-            .to_json()?);
+            let message = format!("cannot read the admission request or the policy settings: {e}");
+            return Ok(ValidationResponse::rejection(message).to_json()?);
         }
     };
     let request = &payload.request;
@@ -200,8 +373,7 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
             .collect(),
     };
     let object = request.object.map_or("null", RawValue::get);
-    let outcome = inject::evaluate_json(&admission, object, &payload.settings, cluster);
-
+    let outcome = evaluate_json(&admission, object, &payload.settings, cluster);
     let log = Logger {
         namespace: admission.namespace,
         generate_name: &outcome.generate_name,
@@ -209,33 +381,10 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     for note in &outcome.log_notes {
         log.log(Level::Warning, note, &[]);
     }
-    let warnings =
-        (!outcome.warnings.is_empty()).then(|| annotations::limit_warnings(outcome.warnings));
-    let audit_annotations = (!outcome.audit_annotations.is_empty()).then(|| {
-        outcome
-            .audit_annotations
-            .into_iter()
-            .collect::<std::collections::BTreeMap<_, _>>()
-    });
-    let (accepted, message, mutated_object) = match &outcome.decision {
-        Decision::Accept => (true, None, None),
-        // No log line: the audit annotations record every injection, and a host call costs
-        // a twentieth of an evaluation.
-        Decision::Mutate(pod) => (true, None, Some(pod.as_str())),
-        Decision::Reject(message) => {
-            log.log(Level::Info, "pod rejected", &[("reason", message)]);
-            (false, Some(message.clone()), None)
-        }
-    };
-    let response = ValidationResponse {
-        accepted,
-        message,
-        code: None,
-        mutated_object,
-        audit_annotations,
-        warnings,
-    };
-    Ok(response.to_json()?)
+    if let Decision::Reject(message) = &outcome.decision {
+        log.log(Level::Info, "pod rejected", &[("reason", message)]);
+    }
+    Ok(ValidationResponse::of(&outcome).to_json()?)
 }
 
 #[cfg(test)]

@@ -1,64 +1,67 @@
-//! What differs between the Dapr releases the policy can match (setting `daprVersion`), other
-//! than the 0.11 layout, which has a module of its own. Each function names one difference of
-//! the README's table.
+//! What differs between the Dapr releases the policy can match (setting `daprVersion`): one
+//! function per row of the README's "Dapr versions" table, in the table's order, and the
+//! choice of the 0.11 layout. No other file asks which release it is.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::annotations::{DaprAnnotations, PREFIX, Problem, is_truthy, keys, known_in};
-use crate::settings::DaprVersion;
+use crate::annotations::{DaprAnnotations, PREFIX, keys, known_in};
+use crate::base::dapr::{DaprVersion, service};
+use crate::base::go::is_truthy;
+use crate::base::problem::{Problem, quote};
 
-/// Which `dapr.io/enabled` values inject.
+/// Which builder makes the sidecar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Dapr 1.16 to 1.18.
+    Current,
+    /// The seed's release, which differs everywhere.
+    V0_11,
+}
+
+pub fn layout(version: DaprVersion) -> Layout {
+    if version == DaprVersion::V0_11 {
+        Layout::V0_11
+    } else {
+        Layout::Current
+    }
+}
+
+/// Row "`dapr.io/enabled` values that inject".
 pub fn enabled_injects(version: DaprVersion, value: &str) -> bool {
     match version {
         // 1.17.3 added the handler's `EqualFold(v, "true")` pre-filter.
         DaprVersion::V1_17 | DaprVersion::V1_18 => value.eq_ignore_ascii_case("true"),
         DaprVersion::V1_16 => is_truthy(value),
-        // 0.11's getBoolAnnotationOrDefault: lower-cased, untrimmed, and no "t".
-        DaprVersion::V0_11 => crate::dapr_0_11::is_truthy(value),
+        DaprVersion::V0_11 => is_truthy_0_11(value),
     }
 }
 
-/// Whether an existing init container named daprd means "already injected" (1.18 only).
-pub fn daprd_found_in_init_containers(version: DaprVersion) -> bool {
-    version >= DaprVersion::V1_18
+/// The same row: what a value that reads as true, but does not inject, is told.
+pub fn truthy_but_not_injected(version: DaprVersion, value: &str) -> Problem {
+    let message = if version >= DaprVersion::V1_17 {
+        format!("{} does not inject; only \"true\" does", quote(value))
+    } else {
+        format!(
+            "{} does not inject in Dapr {}; use \"true\"",
+            quote(value),
+            version.name()
+        )
+    };
+    Problem::advice(keys::enabled, message)
 }
 
-/// The Pod's annotations without the `dapr.io/*` keys the release does not read, and a warning
-/// for each key dropped.
-pub fn known_annotations(
-    version: DaprVersion,
-    annotations: &Map<String, Value>,
-) -> (Cow<'_, Map<String, Value>>, Vec<Problem>) {
-    // The newest release reads every key: nothing to drop, nothing to copy.
-    if version == DaprVersion::V1_18 {
-        return (Cow::Borrowed(annotations), Vec::new());
-    }
-    let mut kept = Map::new();
-    let mut dropped = Vec::new();
-    for (key, value) in annotations {
-        let later =
-            key.starts_with(PREFIX) && !known_in(key, version) && known_in(key, DaprVersion::V1_18);
-        if later {
-            dropped.push(Problem::advice(
-                key,
-                format!("not read by Dapr {}; ignored", version.name()),
-            ));
-        } else {
-            kept.insert(key.clone(), value.clone());
-        }
-    }
-    (Cow::Owned(kept), dropped)
+/// 0.11's truthy set (`getBoolAnnotationOrDefault`): lower-cased, untrimmed, without "t".
+pub fn is_truthy_0_11(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "y" | "yes" | "true" | "on" | "1"
+    )
 }
 
-/// Probe defaults before 1.18: 3/3/6/3 for both probes.
-const OLD_PROBE_DEFAULTS: [(&str, i32); 4] = [
-    ("delay", 3),
-    ("timeout", 3),
-    ("period", 6),
-    ("threshold", 3),
-];
+/// Row "probe defaults": before 1.18, 3/3/6/3 for both probes.
+const OLD_PROBE_DEFAULTS: [i32; 4] = [3, 3, 6, 3];
 
 /// Puts back the old probe defaults where the Pod does not set a value.
 pub fn apply_probe_defaults(
@@ -70,7 +73,7 @@ pub fn apply_probe_defaults(
         return;
     }
     let unset = |key: &str| !annotations.get(key).is_some_and(Value::is_string);
-    let [(_, delay), (_, timeout), (_, period), (_, threshold)] = OLD_PROBE_DEFAULTS;
+    let [delay, timeout, period, threshold] = OLD_PROBE_DEFAULTS;
     let fields: [(&str, &mut i32, i32); 8] = [
         (
             keys::liveness_probe_delay_seconds,
@@ -120,26 +123,146 @@ pub fn apply_probe_defaults(
     }
 }
 
+/// How daprd learns the scheduler's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scheduler {
+    None,
+    /// `--scheduler-host-address`.
+    Flag(String),
+    /// `DAPR_SCHEDULER_HOST_ADDRESS` and `DAPR_SCHEDULER_HOST_ADDRESS_DNS_A`.
+    Env {
+        address: String,
+        dns_a: String,
+    },
+}
+
+/// What the scheduler row depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct SchedulerInputs<'a> {
+    /// `dapr.io/scheduler-host-address`.
+    pub annotation: Option<&'a str>,
+    pub enabled: bool,
+    /// 1.16: the replicas of the `dapr-scheduler-server` StatefulSet.
+    pub replicas: u32,
+    pub control_plane_namespace: &'a str,
+    pub cluster_domain: &'a str,
+}
+
+/// Rows "scheduler" and "`dapr.io/scheduler-host-address`".
+pub fn scheduler(version: DaprVersion, i: SchedulerInputs<'_>) -> Scheduler {
+    let (ns, cd) = (i.control_plane_namespace, i.cluster_domain);
+    match version {
+        DaprVersion::V0_11 => Scheduler::None,
+        DaprVersion::V1_16 => match scheduler_env_1_16(i.annotation, i.replicas, ns, cd) {
+            Some((address, dns_a)) => Scheduler::Env { address, dns_a },
+            None => Scheduler::None,
+        },
+        DaprVersion::V1_17 | DaprVersion::V1_18 => match i.annotation {
+            Some(address) => Scheduler::Flag(address.to_owned()),
+            None if i.enabled => {
+                Scheduler::Flag(format!("{}.{ns}.svc.{cd}:443", service::SCHEDULER_DNS_A))
+            }
+            None => Scheduler::None,
+        },
+    }
+}
+
 /// 1.16 passes the scheduler as env vars (one address per replica of the
 /// `dapr-scheduler-server` StatefulSet), not as a flag.
-pub fn scheduler_env_1_16(
+fn scheduler_env_1_16(
     annotation: Option<&str>,
     replicas: u32,
     control_plane_namespace: &str,
     cluster_domain: &str,
 ) -> Option<(String, String)> {
-    let dns_a =
-        format!("dapr-scheduler-server-a.{control_plane_namespace}.svc.{cluster_domain}:443");
+    let scheduler = service::SCHEDULER;
     let computed: Vec<String> = (0..replicas)
-        .map(|i| format!("dapr-scheduler-server-{i}.dapr-scheduler-server.{control_plane_namespace}.svc.{cluster_domain}:50006"))
+        .map(|i| {
+            format!(
+                "{scheduler}-{i}.{scheduler}.{control_plane_namespace}.svc.{cluster_domain}:50006"
+            )
+        })
         .collect();
     let dns_a = if computed.is_empty() {
         String::new()
     } else {
-        dns_a
+        format!(
+            "{}.{control_plane_namespace}.svc.{cluster_domain}:443",
+            service::SCHEDULER_DNS_A
+        )
     };
     let address = annotation.map_or_else(|| computed.join(","), str::to_owned);
     (!address.trim().is_empty()).then_some((address, dns_a))
+}
+
+/// Row "`DAPR_SKIP_REMINDER_MIGRATION`": only 1.16 has it.
+pub fn skip_reminder_migration(version: DaprVersion, setting: bool) -> bool {
+    version == DaprVersion::V1_16 && setting
+}
+
+/// Row "`dapr.io/app-binding-options-timeout: \"\"`": 1.17.12's backport skips an empty
+/// value; 1.16.18 and 1.18 pass it.
+pub fn binding_timeout_flag(version: DaprVersion, value: &str) -> bool {
+    !(value.is_empty() && version == DaprVersion::V1_17)
+}
+
+/// Rows of the annotations a release does not read: the Pod's annotations without those
+/// `dapr.io/*` keys, and a warning for each key dropped.
+pub fn known_annotations(
+    version: DaprVersion,
+    annotations: &Map<String, Value>,
+) -> (Cow<'_, Map<String, Value>>, Vec<Problem>) {
+    // The newest release reads every key: nothing to drop, nothing to copy.
+    if version == DaprVersion::V1_18 {
+        return (Cow::Borrowed(annotations), Vec::new());
+    }
+    let mut kept = Map::new();
+    let mut dropped = Vec::new();
+    for (key, value) in annotations {
+        let later =
+            key.starts_with(PREFIX) && !known_in(key, version) && known_in(key, DaprVersion::V1_18);
+        if later {
+            dropped.push(Problem::advice(
+                key,
+                format!("not read by Dapr {}; ignored", version.name()),
+            ));
+        } else {
+            kept.insert(key.clone(), value.clone());
+        }
+    }
+    (Cow::Owned(kept), dropped)
+}
+
+/// Row "native sidecar (`nativeSidecar`)".
+pub fn native_sidecar(version: DaprVersion) -> bool {
+    version >= DaprVersion::V1_18
+}
+
+/// Row "an init container named `daprd` stops injection".
+pub fn daprd_found_in_init_containers(version: DaprVersion) -> bool {
+    version >= DaprVersion::V1_18
+}
+
+/// Row "`allowedServiceAccounts`": before 1.18 Dapr matched exact names (by UID) or a trailing
+/// `*`, not globs.
+pub fn service_account_globs(version: DaprVersion) -> bool {
+    version >= DaprVersion::V1_18
+}
+
+/// Settings that one release alone reads, with that release: the scheduler and reminder rows
+/// for 1.16, the 0.11 certificates.
+pub const SETTINGS_OF_ONE_RELEASE: &[(&str, DaprVersion)] = &[
+    ("schedulerReplicas", DaprVersion::V1_16),
+    ("skipReminderMigration", DaprVersion::V1_16),
+    (
+        "certChain, certKey and allowIssuerKeyInPods",
+        DaprVersion::V0_11,
+    ),
+];
+
+/// 0.11 puts the Sentry issuer's key into every Pod, so its profile needs consent.
+pub fn puts_issuer_key_in_pods(version: DaprVersion) -> bool {
+    version == DaprVersion::V0_11
 }
 
 #[cfg(test)]

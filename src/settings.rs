@@ -3,8 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::authz::{ServiceAccountMatcher, glob_match};
-use crate::names;
+use crate::authz::ServiceAccountMatcher;
+pub use crate::base::dapr::DaprVersion;
+use crate::base::dapr::{service, volume};
+use crate::base::go::glob_match;
+use crate::base::k8s::{names, quantity};
+use crate::profiles;
+
+/// What every PEM certificate holds.
+pub const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
 
 pub const DEFAULT_SIDECAR_IMAGE: &str = "ghcr.io/dapr/daprd:1.18.3";
 pub const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "dapr-system";
@@ -70,31 +77,6 @@ pub struct Settings {
     pub cert_key: Option<String>,
     /// 0.11 puts the issuer's private key into every Pod; this says the operator accepts that.
     pub allow_issuer_key_in_pods: bool,
-}
-
-/// The Dapr releases whose sidecar layout the policy can produce.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DaprVersion {
-    #[serde(rename = "0.11")]
-    V0_11,
-    #[serde(rename = "1.16")]
-    V1_16,
-    #[serde(rename = "1.17")]
-    V1_17,
-    #[default]
-    #[serde(rename = "1.18")]
-    V1_18,
-}
-
-impl DaprVersion {
-    pub fn name(self) -> &'static str {
-        match self {
-            DaprVersion::V0_11 => "0.11",
-            DaprVersion::V1_16 => "1.16",
-            DaprVersion::V1_17 => "1.17",
-            DaprVersion::V1_18 => "1.18",
-        }
-    }
 }
 
 /// The Dapr 1.16 chart's scheduler replica count.
@@ -193,7 +175,7 @@ impl Default for Settings {
             allowed_service_accounts: Vec::new(),
             native_sidecar: false,
             ignore_entrypoint_tolerations: Vec::new(),
-            component_sockets_folder: crate::volumes::COMPONENTS_DEFAULT_FOLDER.to_owned(),
+            component_sockets_folder: volume::COMPONENTS_DEFAULT_FOLDER.to_owned(),
             invalid_annotations: InvalidAnnotations::Warn,
             allowed_sidecar_images: Vec::new(),
             sidecar_resources: None,
@@ -253,7 +235,7 @@ impl Settings {
         if self.actors_service_name.is_empty() {
             return Ok((
                 PLACEMENT_SERVICE_NAME.to_owned(),
-                Service::new("dapr-placement-server", 50005),
+                Service::new(service::PLACEMENT, 50005),
             ));
         }
         let service = Service::parse(&self.actors_service_address)
@@ -290,67 +272,81 @@ impl Settings {
     /// is silently ignored.
     fn validate_version(&self) -> Result<(), String> {
         let v = self.dapr_version;
-        let only = |setting: &str, version: &str| {
-            Err(format!(
-                "{setting}: only for daprVersion {version}, not {}; remove it",
-                v.name()
-            ))
-        };
-        if v != DaprVersion::V1_16 && self.scheduler_replicas.is_some() {
-            return only("schedulerReplicas", "1.16");
+        for &(setting, release) in profiles::SETTINGS_OF_ONE_RELEASE {
+            if v != release && self.sets(setting) {
+                return Err(format!(
+                    "{setting}: only for daprVersion {}, not {}; remove it",
+                    release.name(),
+                    v.name()
+                ));
+            }
         }
-        if v != DaprVersion::V1_16 && self.skip_reminder_migration {
-            return only("skipReminderMigration", "1.16");
-        }
-        if v != DaprVersion::V0_11
-            && (self.cert_chain.is_some()
-                || self.cert_key.is_some()
-                || self.allow_issuer_key_in_pods)
-        {
-            return only("certChain, certKey and allowIssuerKeyInPods", "0.11");
-        }
-        if v < DaprVersion::V1_18 && self.native_sidecar {
+        if !profiles::native_sidecar(v) && self.native_sidecar {
             return Err(format!(
                 "nativeSidecar needs daprVersion 1.18; Dapr {} has no native sidecar",
                 v.name()
             ));
         }
-        if v < DaprVersion::V1_18 {
-            // Dapr before 1.18 matched service accounts by exact name (UID) or trailing-* prefix.
-            for pattern in &self.allowed_service_accounts {
-                let parts = pattern.split(':').map(str::trim);
-                if parts
-                    .into_iter()
-                    .any(|p| p.trim_end_matches('*').contains(['*', '?', '[', '\\']))
-                {
-                    return Err(format!(
-                        "allowedServiceAccounts: \"{pattern}\": Dapr {} matches exact names or a trailing *, not globs",
-                        v.name()
-                    ));
-                }
+        if !profiles::service_account_globs(v) {
+            self.validate_exact_service_accounts()?;
+        }
+        if profiles::puts_issuer_key_in_pods(v) {
+            self.validate_issuer_certificates()?;
+        }
+        Ok(())
+    }
+
+    /// Whether a setting of [`profiles::SETTINGS_OF_ONE_RELEASE`] is set.
+    fn sets(&self, setting: &str) -> bool {
+        match setting {
+            "schedulerReplicas" => self.scheduler_replicas.is_some(),
+            "skipReminderMigration" => self.skip_reminder_migration,
+            _ => {
+                self.cert_chain.is_some()
+                    || self.cert_key.is_some()
+                    || self.allow_issuer_key_in_pods
             }
         }
-        if v == DaprVersion::V0_11 {
-            if !self.allow_issuer_key_in_pods {
-                return Err("daprVersion 0.11 puts the Sentry issuer's private key into every Pod's environment (DAPR_CERT_KEY); set allowIssuerKeyInPods: true to accept that, or use a supported version (1.16, 1.17, 1.18)".to_owned());
-            }
-            if self.cert_chain.is_some() != self.cert_key.is_some() {
-                return Err("certChain and certKey go together; set both, or neither to read Secret dapr-trust-bundle".to_owned());
-            }
-            if self
-                .cert_chain
-                .as_deref()
-                .is_some_and(|c| !c.contains("-----BEGIN CERTIFICATE-----"))
+    }
+
+    /// Releases that matched service accounts by exact name (UID) or a trailing `*`.
+    fn validate_exact_service_accounts(&self) -> Result<(), String> {
+        for pattern in &self.allowed_service_accounts {
+            let parts = pattern.split(':').map(str::trim);
+            if parts
+                .into_iter()
+                .any(|p| p.trim_end_matches('*').contains(['*', '?', '[', '\\']))
             {
-                return Err("certChain must be a PEM certificate chain".to_owned());
+                return Err(format!(
+                    "allowedServiceAccounts: \"{pattern}\": Dapr {} matches exact names or a trailing *, not globs",
+                    self.dapr_version.name()
+                ));
             }
-            if self
-                .cert_key
-                .as_deref()
-                .is_some_and(|k| !k.contains("PRIVATE KEY-----"))
-            {
-                return Err("certKey must be a PEM private key".to_owned());
-            }
+        }
+        Ok(())
+    }
+
+    /// 0.11's certificates: consent first, then both or neither, each in PEM.
+    fn validate_issuer_certificates(&self) -> Result<(), String> {
+        if !self.allow_issuer_key_in_pods {
+            return Err("daprVersion 0.11 puts the Sentry issuer's private key into every Pod's environment (DAPR_CERT_KEY); set allowIssuerKeyInPods: true to accept that, or use a supported version (1.16, 1.17, 1.18)".to_owned());
+        }
+        if self.cert_chain.is_some() != self.cert_key.is_some() {
+            return Err("certChain and certKey go together; set both, or neither to read Secret dapr-trust-bundle".to_owned());
+        }
+        if self
+            .cert_chain
+            .as_deref()
+            .is_some_and(|c| !c.contains(PEM_CERTIFICATE))
+        {
+            return Err("certChain must be a PEM certificate chain".to_owned());
+        }
+        if self
+            .cert_key
+            .as_deref()
+            .is_some_and(|k| !k.contains("PRIVATE KEY-----"))
+        {
+            return Err("certKey must be a PEM private key".to_owned());
         }
         Ok(())
     }
@@ -379,6 +375,14 @@ impl Settings {
 
     /// The first problem found, with the setting's name, its value, and what to do.
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_control_plane()?;
+        self.validate_sidecar()?;
+        self.validate_version()?;
+        self.validate_security()
+    }
+
+    /// The image, its pull policy, and the names of the control plane daprd talks to.
+    fn validate_control_plane(&self) -> Result<(), String> {
         if self.sidecar_image.trim().is_empty() {
             return Err("sidecarImage must not be empty; set it to the daprd image, e.g. ghcr.io/dapr/daprd:1.18.3".to_owned());
         }
@@ -408,13 +412,18 @@ impl Settings {
             ));
         }
         if let Some(anchors) = &self.trust_anchors
-            && !anchors.contains("-----BEGIN CERTIFICATE-----")
+            && !anchors.contains(PEM_CERTIFICATE)
         {
             // The value itself is never echoed: it may be a key pasted by mistake.
             return Err("trustAnchors must be a PEM bundle with at least one \"-----BEGIN CERTIFICATE-----\" block; remove the setting to read ConfigMap dapr-trust-bundle instead".to_owned());
         }
         self.actors_service()?;
         self.reminders_service()?;
+        Ok(())
+    }
+
+    /// daprd's user and group, its sockets, and who and what may be injected.
+    fn validate_sidecar(&self) -> Result<(), String> {
         for (name, value) in [
             ("runAsUser", self.run_as_user),
             ("runAsGroup", self.run_as_group),
@@ -444,7 +453,11 @@ impl Settings {
             ));
         }
         validate_globs("injectNamespaces", &self.inject_namespaces)?;
-        self.validate_version()?;
+        Ok(())
+    }
+
+    /// The restricted profile and the default resources.
+    fn validate_security(&self) -> Result<(), String> {
         if self.security_profile == SecurityProfile::Restricted
             && (!self.run_as_non_root || self.run_as_user == Some(0))
         {
@@ -461,7 +474,7 @@ impl Settings {
                 ("limits.memory", &resources.limits.memory),
             ] {
                 if let Some(value) = value {
-                    crate::quantity::validate(value).map_err(|e| {
+                    quantity::validate(value).map_err(|e| {
                         format!("sidecarResources.{name} \"{value}\" is not a quantity ({e}); use e.g. 100m, 0.5, 128Mi or 1Gi")
                     })?;
                 }

@@ -1,53 +1,18 @@
 //! Every row of the bad-input table in docs/reliability.md: the input, and the response it
 //! gets through the same `validate` / `validate_settings` the host calls. None may panic.
 
-use std::cell::RefCell;
-
-use dapr_sidecar_injector::cluster::Cluster;
-use dapr_sidecar_injector::{validate_settings, validate_with};
-use kubewarden_policy_sdk::host_capabilities::kubernetes::{
-    GetResourceRequest, ListResourcesByNamespaceRequest,
-};
+use dapr_sidecar_injector::{Canned, validate_settings, validate_with};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use serde_json::{Value, json};
 
 const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBsecretmaterial\n-----END CERTIFICATE-----\n";
 
-/// Answers each lookup kind with one canned result.
-struct Scripted {
-    configuration: Result<Value, String>,
-    config_map: Result<Value, String>,
-    components: Result<Vec<Value>, String>,
-    calls: RefCell<usize>,
-}
-
-impl Scripted {
-    fn healthy() -> Self {
-        Scripted {
-            configuration: Ok(json!({"spec": {"mtls": {"enabled": true}}})),
-            config_map: Ok(json!({"data": {"ca.crt": PEM}})),
-            components: Ok(Vec::new()),
-            calls: RefCell::new(0),
-        }
-    }
-}
-
-impl Cluster for Scripted {
-    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
-        *self.calls.borrow_mut() += 1;
-        if request.kind == "ConfigMap" {
-            self.config_map.clone()
-        } else {
-            self.configuration.clone()
-        }
-    }
-
-    fn list_resources_by_namespace(
-        &self,
-        _: &ListResourcesByNamespaceRequest,
-    ) -> Result<Vec<Value>, String> {
-        *self.calls.borrow_mut() += 1;
-        self.components.clone()
+/// A healthy control plane: mTLS on, and a trust bundle.
+fn healthy() -> Canned {
+    Canned {
+        configuration: Ok(json!({"spec": {"mtls": {"enabled": true}}})),
+        trust_bundle: Ok(json!({"data": {"ca.crt": PEM}})),
+        ..Canned::default()
     }
 }
 
@@ -75,13 +40,13 @@ fn request(object: Value) -> Value {
     })
 }
 
-fn respond_raw(payload: &[u8], cluster: &Scripted) -> ValidationResponse {
+fn respond_raw(payload: &[u8], cluster: &Canned) -> ValidationResponse {
     let bytes = validate_with(payload, cluster)
         .unwrap_or_else(|e| panic!("validate errored instead of answering: {e}"));
     serde_json::from_slice(&bytes).unwrap()
 }
 
-fn respond(request: Value, cluster: &Scripted) -> ValidationResponse {
+fn respond(request: Value, cluster: &Canned) -> ValidationResponse {
     respond_raw(
         json!({"settings": {}, "request": request})
             .to_string()
@@ -101,7 +66,7 @@ fn settings_verdict(settings: &str) -> (bool, String) {
 
 #[test]
 fn a_payload_that_is_not_json_is_rejected_with_a_message() {
-    let r = respond_raw(b"\x00not json{", &Scripted::healthy());
+    let r = respond_raw(b"\x00not json{", &healthy());
     assert!(!r.accepted);
     assert!(
         r.message
@@ -114,7 +79,7 @@ fn a_payload_that_is_not_json_is_rejected_with_a_message() {
 fn a_request_without_object_is_accepted_with_a_warning() {
     let mut req = request(Value::Null);
     req.as_object_mut().unwrap().remove("object");
-    let r = respond(req, &Scripted::healthy());
+    let r = respond(req, &healthy());
     assert!(r.accepted && r.mutated_object.is_none());
     assert_eq!(
         r.warnings.unwrap(),
@@ -126,7 +91,7 @@ fn a_request_without_object_is_accepted_with_a_warning() {
 fn a_delete_with_a_null_object_is_accepted_untouched() {
     let mut req = request(Value::Null);
     req["operation"] = json!("DELETE");
-    let r = respond(req, &Scripted::healthy());
+    let r = respond(req, &healthy());
     assert!(r.accepted && r.mutated_object.is_none() && r.warnings.is_none());
 }
 
@@ -136,17 +101,17 @@ fn a_non_pod_kind_is_accepted_untouched() {
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"annotations": {"dapr.io/enabled": "true"}}}),
     );
     req["kind"]["kind"] = json!("Service");
-    let cluster = Scripted::healthy();
+    let cluster = healthy();
     let r = respond(req, &cluster);
     assert!(r.accepted && r.mutated_object.is_none());
-    assert_eq!(*cluster.calls.borrow(), 0);
+    assert_eq!(cluster.calls().len(), 0);
 }
 
 #[test]
 fn a_pod_without_spec_is_rejected_naming_it() {
     let mut object = enabled_pod();
     object.as_object_mut().unwrap().remove("spec");
-    let r = respond(request(object), &Scripted::healthy());
+    let r = respond(request(object), &healthy());
     assert!(!r.accepted);
     assert_eq!(
         r.message.unwrap(),
@@ -158,7 +123,7 @@ fn a_pod_without_spec_is_rejected_naming_it() {
 fn a_pod_whose_containers_is_not_a_list_is_rejected_naming_it() {
     let mut object = enabled_pod();
     object["spec"]["containers"] = json!({"web": {}});
-    let r = respond(request(object), &Scripted::healthy());
+    let r = respond(request(object), &healthy());
     assert_eq!(
         r.message.unwrap(),
         "cannot inject the Dapr sidecar: spec.containers must be a list, got an object"
@@ -169,7 +134,7 @@ fn a_pod_whose_containers_is_not_a_list_is_rejected_naming_it() {
 fn a_pod_whose_spec_is_not_an_object_is_rejected_naming_it() {
     let mut object = enabled_pod();
     object["spec"] = json!("nope");
-    let r = respond(request(object), &Scripted::healthy());
+    let r = respond(request(object), &healthy());
     assert_eq!(
         r.message.unwrap(),
         "cannot inject the Dapr sidecar: spec must be an object, got a string"
@@ -181,7 +146,7 @@ fn non_string_annotation_values_are_ignored_with_warnings() {
     let object = pod(
         json!({"dapr.io/enabled": "true", "dapr.io/app-id": "web", "dapr.io/app-port": 8080, "dapr.io/log-as-json": true}),
     );
-    let r = respond(request(object), &Scripted::healthy());
+    let r = respond(request(object), &healthy());
     assert!(r.accepted && r.mutated_object.is_some());
     assert_eq!(
         r.warnings.unwrap(),
@@ -198,7 +163,7 @@ fn a_one_mebibyte_annotation_value_is_handled_and_not_echoed() {
     let object = pod(
         json!({"dapr.io/enabled": "true", "dapr.io/app-id": "web", "dapr.io/app-port": huge.clone(), "dapr.io/config": huge}),
     );
-    let r = respond(request(object), &Scripted::healthy());
+    let r = respond(request(object), &healthy());
     assert!(r.accepted);
     let warnings = r.warnings.unwrap();
     assert_eq!(
@@ -215,10 +180,7 @@ fn ten_thousand_annotations_give_at_most_twenty_warnings() {
     }
     annotations.insert("dapr.io/enabled".into(), json!("true"));
     annotations.insert("dapr.io/app-id".into(), json!("web"));
-    let r = respond(
-        request(pod(Value::Object(annotations))),
-        &Scripted::healthy(),
-    );
+    let r = respond(request(pod(Value::Object(annotations))), &healthy());
     assert!(r.accepted && r.mutated_object.is_some());
     let warnings = r.warnings.unwrap();
     assert_eq!(warnings.len(), 20);
@@ -315,9 +277,9 @@ fn a_configuration_that_is_not_found_forbidden_or_malformed_leaves_mtls_on() {
         "forbidden: User cannot get configurations",
         "Deserialization error: expected value at line 1",
     ] {
-        let cluster = Scripted {
+        let cluster = Canned {
             configuration: Err(failure.to_owned()),
-            ..Scripted::healthy()
+            ..healthy()
         };
         let r = respond(request(enabled_pod()), &cluster);
         let daprd = &r.mutated_object.unwrap()["spec"]["containers"][1];
@@ -333,9 +295,9 @@ fn a_configuration_that_is_not_found_forbidden_or_malformed_leaves_mtls_on() {
 
 #[test]
 fn a_configuration_whose_mtls_is_not_an_object_leaves_mtls_on() {
-    let cluster = Scripted {
+    let cluster = Canned {
         configuration: Ok(json!({"spec": {"mtls": "disabled"}})),
-        ..Scripted::healthy()
+        ..healthy()
     };
     let r = respond(request(enabled_pod()), &cluster);
     assert!(
@@ -353,9 +315,9 @@ fn a_trust_bundle_that_is_not_found_forbidden_or_malformed_rejects_the_pod() {
         "forbidden",
         "Deserialization error: EOF while parsing",
     ] {
-        let cluster = Scripted {
-            config_map: Err(failure.to_owned()),
-            ..Scripted::healthy()
+        let cluster = Canned {
+            trust_bundle: Err(failure.to_owned()),
+            ..healthy()
         };
         let r = respond(request(enabled_pod()), &cluster);
         assert!(!r.accepted);
@@ -370,9 +332,9 @@ fn a_trust_bundle_that_is_not_found_forbidden_or_malformed_rejects_the_pod() {
 
 #[test]
 fn a_trust_bundle_without_ca_crt_rejects_the_pod() {
-    let cluster = Scripted {
-        config_map: Ok(json!({"data": {"issuer.crt": PEM}})),
-        ..Scripted::healthy()
+    let cluster = Canned {
+        trust_bundle: Ok(json!({"data": {"issuer.crt": PEM}})),
+        ..healthy()
     };
     let r = respond(request(enabled_pod()), &cluster);
     assert!(!r.accepted);
@@ -383,9 +345,9 @@ fn a_trust_bundle_without_ca_crt_rejects_the_pod() {
 
 #[test]
 fn a_failed_component_list_rejects_the_pod() {
-    let cluster = Scripted {
+    let cluster = Canned {
         components: Err("forbidden".to_owned()),
-        ..Scripted::healthy()
+        ..healthy()
     };
     let object = pod(
         json!({"dapr.io/enabled": "true", "dapr.io/app-id": "web", "dapr.io/inject-pluggable-components": "true"}),
@@ -403,7 +365,7 @@ fn a_failed_component_list_rejects_the_pod() {
 fn a_requester_without_user_info_is_not_authorized_and_gets_a_warning() {
     let mut req = request(enabled_pod());
     req.as_object_mut().unwrap().remove("userInfo");
-    let cluster = Scripted::healthy();
+    let cluster = healthy();
     let r = respond(req, &cluster);
     assert!(r.accepted && r.mutated_object.is_none());
     assert_eq!(
@@ -412,12 +374,12 @@ fn a_requester_without_user_info_is_not_authorized_and_gets_a_warning() {
             "dapr.io/enabled: not injected: an anonymous requester may not inject; add it to setting allowedServiceAccounts"
         ]
     );
-    assert_eq!(*cluster.calls.borrow(), 0);
+    assert_eq!(cluster.calls().len(), 0);
 }
 
 #[test]
 fn no_response_ever_carries_trust_material_outside_daprd_env() {
-    let r = respond(request(enabled_pod()), &Scripted::healthy());
+    let r = respond(request(enabled_pod()), &healthy());
     let mut mutated = r.mutated_object.clone().unwrap();
     mutated["spec"]["containers"][1]["env"] = json!(null);
     let elsewhere =

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use dapr_sidecar_injector::cluster::Offline;
+use dapr_sidecar_injector::Offline;
 use serde_json::Value;
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use dapr_sidecar_injector::cluster;
+use dapr_sidecar_injector as cluster;
 use serde_yaml::Value;
 
 fn yaml(path: &str) -> Value {
@@ -144,8 +144,7 @@ fn the_example_policy_grants_what_metadata_asks_for() {
     assert_eq!(policy["spec"]["rules"], metadata["rules"]);
     assert_eq!(policy["spec"]["mutating"], Value::Bool(true));
     let settings = serde_yaml::to_string(&policy["spec"]["settings"]).unwrap();
-    let settings: dapr_sidecar_injector::settings::Settings =
-        serde_yaml::from_str(&settings).unwrap();
+    let settings: dapr_sidecar_injector::Settings = serde_yaml::from_str(&settings).unwrap();
     settings.validate().unwrap();
 }
 

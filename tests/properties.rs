@@ -7,39 +7,21 @@
 
 use std::collections::HashSet;
 
-use dapr_sidecar_injector::annotations::ANNOTATIONS;
-use dapr_sidecar_injector::inject::{Admission, Decision, Outcome, evaluate, evaluate_json};
-use dapr_sidecar_injector::names::{dns1123_label, is_env_var_name};
-use dapr_sidecar_injector::settings::{DaprVersion, Settings};
+use dapr_sidecar_injector::{
+    ANNOTATIONS, Admission, Canned, DaprVersion, Decision, Outcome, Settings, dns1123_label,
+    evaluate, evaluate_json, is_env_var_name,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-use dapr_sidecar_injector::cluster::Cluster;
-use kubewarden_policy_sdk::host_capabilities::kubernetes::{
-    GetResourceRequest, ListResourcesByNamespaceRequest,
-};
-
-/// A control plane with mTLS on, a trust bundle, and one pluggable component.
-struct StaticCluster;
-
-impl Cluster for StaticCluster {
-    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
-        match request.kind.as_str() {
-            "ConfigMap" => Ok(
-                json!({"data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}}),
-            ),
-            _ => Err("not found".to_owned()),
-        }
-    }
-
-    fn list_resources_by_namespace(
-        &self,
-        _: &ListResourcesByNamespaceRequest,
-    ) -> Result<Vec<Value>, String> {
-        Ok(vec![
+/// A control plane with mTLS on, a trust bundle, and two pluggable components.
+fn cluster() -> Canned {
+    Canned {
+        components: Ok(vec![
             json!({"metadata": {"name": "store", "annotations": {"dapr.io/component-container": "{\"image\":\"store:1\",\"volumeMounts\":[{\"name\":\"cache\",\"mountPath\":\"/cache\"}]}"}}}),
             json!({"metadata": {"name": "c0", "annotations": {"dapr.io/component-container": "{\"image\":\"clash:1\"}"}}}),
-        ])
+        ]),
+        ..Canned::default()
     }
 }
 
@@ -390,7 +372,7 @@ proptest! {
         }
         let text = rewritten(&pod, how);
         let parsed: Value = serde_json::from_str(&text).unwrap();
-        let cluster = StaticCluster;
+        let cluster = cluster();
         same_outcome(
             evaluate(&controller(), parsed, &settings, &cluster),
             evaluate_json(&controller(), &text, &settings, &cluster),
@@ -399,7 +381,7 @@ proptest! {
 
     #[test]
     fn injection_only_adds_owned_paths_is_idempotent_and_yields_a_valid_pod(pod in pod(), settings in settings()) {
-        let cluster = StaticCluster;
+        let cluster = cluster();
         let outcome = evaluate(&controller(), pod.clone(), &settings, &cluster);
         for w in &outcome.warnings {
             prop_assert!(w.chars().count() < 120, "warning too long: {w}");

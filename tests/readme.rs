@@ -1,8 +1,7 @@
 //! The README documents what the code does: every annotation row comes from the table in
-//! `src/annotations.rs`, every setting from `Settings`.
+//! `src/annotations/table.rs`, every setting from `Settings`.
 
-use dapr_sidecar_injector::annotations::ANNOTATIONS;
-use dapr_sidecar_injector::settings::Settings;
+use dapr_sidecar_injector::{ANNOTATIONS, Settings};
 
 fn readme() -> String {
     std::fs::read_to_string("README.md").expect("README.md")

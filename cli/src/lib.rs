@@ -14,10 +14,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use dapr_sidecar_injector::names;
-use dapr_sidecar_injector::settings::Settings;
+use dapr_sidecar_injector::{Settings, dns1123_label};
 
-use crate::manifest::{Context, OfflineCluster, Place, Report};
+use crate::manifest::{Context, Place, Report};
 
 const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
 /// How standard input is named in messages.
@@ -116,7 +115,7 @@ fn inject_all(
     let settings =
         load_settings(args.settings.as_deref(), args.trust_anchors.as_deref()).map_err(error)?;
     if let Some(namespace) = &args.namespace {
-        names::dns1123_label(namespace).map_err(|e| {
+        dns1123_label(namespace).map_err(|e| {
             error(format!(
                 "--namespace \"{namespace}\" is not a namespace name: {e}"
             ))
@@ -130,11 +129,9 @@ fn inject_all(
         ))
     })?;
 
-    let cluster = OfflineCluster::default();
     let context = Context {
         settings: &settings,
         namespace: args.namespace.as_deref(),
-        cluster: &cluster,
     };
     let mut report = Report::default();
     let mut output = String::new();

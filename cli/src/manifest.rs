@@ -1,13 +1,6 @@
 //! The pods of a manifest: a Pod itself, or the pod template of a workload, inside `List`s too.
 
-use std::cell::Cell;
-
-use dapr_sidecar_injector::cluster::{self, Cluster, Offline};
-use dapr_sidecar_injector::inject::{self, Skip};
-use dapr_sidecar_injector::settings::Settings;
-use kubewarden_policy_sdk::host_capabilities::kubernetes::{
-    GetResourceRequest, ListResourcesByNamespaceRequest,
-};
+use dapr_sidecar_injector::{Offline, Reason, Settings, Verdict, inject_manifest_pod};
 use serde_json::Value;
 
 use crate::yaml::Node;
@@ -36,42 +29,11 @@ pub fn pod_path(kind: &str, api_version: Option<&str>) -> Option<&'static [&'sta
     }
 }
 
-/// The cluster of the command line: none. It notes whether the trust anchors were asked for,
-/// which only happens when no setting gave them, so the error can say how to pass them.
-#[derive(Default)]
-pub struct OfflineCluster {
-    trust_bundle_requested: Cell<bool>,
-}
-
-impl OfflineCluster {
-    /// Whether the trust bundle was asked for since the last call, and forgets it.
-    pub fn take_trust_bundle_requested(&self) -> bool {
-        self.trust_bundle_requested.replace(false)
-    }
-}
-
-impl Cluster for OfflineCluster {
-    fn get_resource(&self, request: &GetResourceRequest) -> Result<Value, String> {
-        if request.kind == cluster::CONFIG_MAP_KIND && request.name == cluster::TRUST_BUNDLE_NAME {
-            self.trust_bundle_requested.set(true);
-        }
-        Offline.get_resource(request)
-    }
-
-    fn list_resources_by_namespace(
-        &self,
-        request: &ListResourcesByNamespaceRequest,
-    ) -> Result<Vec<Value>, String> {
-        Offline.list_resources_by_namespace(request)
-    }
-}
-
 /// What injection needs besides the object.
 pub struct Context<'a> {
     pub settings: &'a Settings,
     /// `--namespace`: overrides each object's `metadata.namespace`.
     pub namespace: Option<&'a str>,
-    pub cluster: &'a OfflineCluster,
 }
 
 /// What the documents of a stream gave besides the objects, each line already located.
@@ -133,15 +95,15 @@ pub fn inject_object(
         return inject_list(object, place, context, report);
     }
     let path = pod_path(kind, field("apiVersion"))?;
-    let pod = object.pointer(path)?;
-    if !matches!(pod, Node::Map(_)) {
+    let pod_node = object.pointer(path)?;
+    if !matches!(pod_node, Node::Map(_)) {
         return None;
     }
     let label = place.label(object);
-    let json = match pod.to_json_at(&path.join(".")) {
+    let json = match pod_node.to_json_at(&path.join(".")) {
         Ok(json) => json,
         Err(e) => {
-            if is_enabled(pod) {
+            if is_enabled(pod_node) {
                 report.errors.push(format!(
                     "{label}: cannot inject the Dapr sidecar: {}",
                     e.trim_start_matches('.')
@@ -159,26 +121,26 @@ pub fn inject_object(
                 .filter(|ns| !ns.is_empty())
         })
         .unwrap_or(DEFAULT_NAMESPACE);
-    context.cluster.take_trust_bundle_requested();
-    match inject::inject_pod(json, namespace, context.settings, context.cluster) {
-        Err(message) => {
-            if context.cluster.take_trust_bundle_requested() {
+    match inject_manifest_pod(json, namespace, context.settings, &Offline) {
+        Verdict::Reject(rejection) => {
+            if matches!(rejection.reason, Reason::TrustAnchors { .. }) {
                 report.trust_anchors_missing = true;
             }
-            report.errors.push(format!("{label}: {message}"));
+            report.errors.push(format!("{label}: {}", rejection.reason));
             None
         }
-        Ok(Err(Skip::NotEnabled | Skip::AlreadyInjected)) => None,
-        Ok(Ok(injected)) => {
+        Verdict::Accept { .. } => None,
+        Verdict::Inject(injected) => {
             report.warnings.extend(
                 injected
-                    .warnings
+                    .problems
                     .iter()
-                    .map(|warning| format!("{label}: {warning}")),
+                    .map(|problem| format!("{label}: {}", problem.to_warning())),
             );
+            let pod: Value = serde_json::from_str(&injected.pod).ok()?;
             let mut object = object.clone();
             let slot = object.pointer_mut(path)?;
-            *slot = Node::from_json(&injected.pod, Some(pod));
+            *slot = Node::from_json(&pod, Some(pod_node));
             Some(object)
         }
     }

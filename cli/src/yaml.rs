@@ -412,90 +412,90 @@ fn load_yaml(text: &str) -> Result<Vec<Node>, YamlError> {
         let (event, mark) = parser
             .next_token()
             .map_err(|e| (index, e.info().to_owned(), Some(*e.marker())))?;
-        match event {
-            Event::StreamEnd => return Ok(builder.documents),
-            Event::Nothing | Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
-            Event::Alias(id) => {
-                let node = builder
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| (index, "unknown alias".to_owned(), Some(mark)))?;
-                builder.nodes += count(&node);
-                if builder.nodes > MAX_NODES {
-                    return Err((
-                        index,
-                        format!("more than {MAX_NODES} values once aliases are expanded"),
-                        Some(mark),
-                    ));
-                }
-                builder
-                    .complete(node, mark)
-                    .map_err(|e| (index, e, Some(mark)))?;
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                let plain_merge = style == TScalarStyle::Plain && tag.is_none() && value == "<<";
-                let node = resolve_scalar(value, style, tag.as_ref())
-                    .map_err(|e| (index, e, Some(mark)))?;
-                builder.nodes += 1;
-                if anchor != 0 {
-                    builder.anchors.insert(anchor, node.clone());
-                }
-                if plain_merge && builder.expects_key() {
-                    builder.set_key(Key::Merge);
-                } else {
-                    builder
-                        .complete(node, mark)
-                        .map_err(|e| (index, e, Some(mark)))?;
-                }
-            }
-            Event::SequenceStart(anchor, _) => {
-                builder
-                    .push(Frame::Seq {
-                        anchor,
-                        items: Vec::new(),
-                    })
-                    .map_err(|e| (index, e, Some(mark)))?;
-            }
-            Event::MappingStart(anchor, _) => {
-                builder
-                    .push(Frame::Map {
-                        anchor,
-                        map: IndexMap::new(),
-                        key: None,
-                        merges: Vec::new(),
-                    })
-                    .map_err(|e| (index, e, Some(mark)))?;
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match builder.stack.pop() {
-                    Some(Frame::Seq { anchor, items }) => (Node::Seq(items), anchor),
-                    Some(Frame::Map {
-                        anchor,
-                        mut map,
-                        merges,
-                        ..
-                    }) => {
-                        for (source, at) in merges {
-                            merge(&mut map, source).map_err(|e| (index, e, Some(at)))?;
-                        }
-                        (Node::Map(map), anchor)
-                    }
-                    None => return Err((index, "unbalanced collection".to_owned(), Some(mark))),
-                };
-                builder.nodes += 1;
-                if anchor != 0 {
-                    builder.anchors.insert(anchor, node.clone());
-                }
-                builder
-                    .complete(node, mark)
-                    .map_err(|e| (index, e, Some(mark)))?;
-            }
+        if let Event::StreamEnd = event {
+            return Ok(builder.documents);
         }
+        builder.event(event, mark, index)?;
     }
 }
 
 impl Builder {
+    /// One parser event: a value completes the collection it is in, or a document.
+    fn event(&mut self, event: Event, mark: Marker, index: usize) -> Result<(), YamlError> {
+        let at = |e: String| (index, e, Some(mark));
+        match event {
+            Event::Alias(id) => {
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| at("unknown alias".to_owned()))?;
+                self.nodes += count(&node);
+                if self.nodes > MAX_NODES {
+                    return Err(at(format!(
+                        "more than {MAX_NODES} values once aliases are expanded"
+                    )));
+                }
+                self.complete(node, mark).map_err(at)
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let plain_merge = style == TScalarStyle::Plain && tag.is_none() && value == "<<";
+                let node = resolve_scalar(value, style, tag.as_ref()).map_err(at)?;
+                self.nodes += 1;
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                if plain_merge && self.expects_key() {
+                    self.set_key(Key::Merge);
+                    Ok(())
+                } else {
+                    self.complete(node, mark).map_err(at)
+                }
+            }
+            Event::SequenceStart(anchor, _) => self
+                .push(Frame::Seq {
+                    anchor,
+                    items: Vec::new(),
+                })
+                .map_err(at),
+            Event::MappingStart(anchor, _) => self
+                .push(Frame::Map {
+                    anchor,
+                    map: IndexMap::new(),
+                    key: None,
+                    merges: Vec::new(),
+                })
+                .map_err(at),
+            Event::SequenceEnd | Event::MappingEnd => self.end_collection(mark, index),
+            _ => Ok(()),
+        }
+    }
+
+    /// The collection on top of the stack is complete: its merges are applied.
+    fn end_collection(&mut self, mark: Marker, index: usize) -> Result<(), YamlError> {
+        let (node, anchor) = match self.stack.pop() {
+            Some(Frame::Seq { anchor, items }) => (Node::Seq(items), anchor),
+            Some(Frame::Map {
+                anchor,
+                mut map,
+                merges,
+                ..
+            }) => {
+                for (source, at) in merges {
+                    merge(&mut map, source).map_err(|e| (index, e, Some(at)))?;
+                }
+                (Node::Map(map), anchor)
+            }
+            None => return Err((index, "unbalanced collection".to_owned(), Some(mark))),
+        };
+        self.nodes += 1;
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        self.complete(node, mark)
+            .map_err(|e| (index, e, Some(mark)))
+    }
+
     fn push(&mut self, frame: Frame) -> Result<(), String> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(format!("more than {MAX_DEPTH} nested lists and maps"));

@@ -2,28 +2,27 @@
 //! sidecar in) must decide exactly as the `Value` path does, and splice valid JSON.
 #![no_main]
 
-use dapr_sidecar_injector::cluster::Cluster;
-use dapr_sidecar_injector::inject::{Admission, evaluate, evaluate_json};
-use dapr_sidecar_injector::settings::Settings;
-use kubewarden_policy_sdk::host_capabilities::kubernetes::{GetResourceRequest, ListResourcesByNamespaceRequest};
+use dapr_sidecar_injector::{Admission, Canned, Settings, evaluate, evaluate_json};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
-struct StaticCluster;
-
-impl Cluster for StaticCluster {
-    fn get_resource(&self, _: &GetResourceRequest) -> Result<Value, String> {
-        Err("settings answer every lookup".to_owned())
-    }
-
-    fn list_resources_by_namespace(&self, _: &ListResourcesByNamespaceRequest) -> Result<Vec<Value>, String> {
-        Ok(vec![json!({"metadata": {"name": "c", "annotations": {"dapr.io/component-container": "{\"image\":\"i\",\"volumeMounts\":[{\"name\":\"x\",\"mountPath\":\"/x\"}]}"}}})])
+/// Settings answer every lookup but the Components'.
+fn cluster() -> Canned {
+    Canned {
+        components: Ok(vec![
+            json!({"metadata": {"name": "c", "annotations": {"dapr.io/component-container": "{\"image\":\"i\",\"volumeMounts\":[{\"name\":\"x\",\"mountPath\":\"/x\"}]}"}}}),
+        ]),
+        ..Canned::default()
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(value) = serde_json::from_str::<Value>(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
     let settings: Settings = serde_json::from_value(json!({
         "mtlsEnabled": true,
         "trustAnchors": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
@@ -37,10 +36,11 @@ fuzz_target!(|data: &[u8]| {
         username: "system:serviceaccount:kube-system:replicaset-controller",
         groups: vec![],
     };
-    let by_value = evaluate(&admission, value, &settings, &StaticCluster);
-    let by_text = evaluate_json(&admission, text, &settings, &StaticCluster);
+    let by_value = evaluate(&admission, value, &settings, &cluster());
+    let by_text = evaluate_json(&admission, text, &settings, &cluster());
     let by_text = by_text.map_pod(|pod| {
-        serde_json::from_str::<Value>(&pod).unwrap_or_else(|e| panic!("the splice is not JSON ({e}): {pod}"))
+        serde_json::from_str::<Value>(&pod)
+            .unwrap_or_else(|e| panic!("the splice is not JSON ({e}): {pod}"))
     });
     assert_eq!(by_value.decision, by_text.decision);
     assert_eq!(by_value.warnings, by_text.warnings);

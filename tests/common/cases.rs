@@ -391,8 +391,7 @@ pub fn seed_stateapp_0_11(evaluate: &Evaluate) {
     }
     let mut daprd = pod["spec"]["containers"][1].clone();
 
-    let quantity =
-        |v: &Value| dapr_sidecar_injector::quantity::nano_value(v.as_str().expect("a quantity"));
+    let quantity = |v: &Value| dapr_sidecar_injector::nano_value(v.as_str().expect("a quantity"));
     for (kind, resource) in [
         ("limits", "cpu"),
         ("limits", "memory"),

@@ -2,15 +2,25 @@
 
 use serde_json::{Map, Value};
 
-use crate::annotations::{KNOWN, PREFIX, Problem};
+use super::table::{KNOWN, PREFIX, keys};
+use crate::base::problem::Problem;
+
+/// The keys Dapr 1.0 removed; Dapr 0.11 still reads them as fallbacks.
+pub mod removed {
+    pub const ID: &str = "dapr.io/id";
+    pub const PORT: &str = "dapr.io/port";
+    pub const PROTOCOL: &str = "dapr.io/protocol";
+    pub const PROFILING: &str = "dapr.io/profiling";
+    pub const MAX_CONCURRENCY: &str = "dapr.io/max-concurrency";
+}
 
 /// Removed in Dapr 1.0, with the key that replaced each.
 pub const REMOVED: &[(&str, &str)] = &[
-    ("dapr.io/id", "dapr.io/app-id"),
-    ("dapr.io/port", "dapr.io/app-port"),
-    ("dapr.io/protocol", "dapr.io/app-protocol"),
-    ("dapr.io/profiling", "dapr.io/enable-profiling"),
-    ("dapr.io/max-concurrency", "dapr.io/app-max-concurrency"),
+    (removed::ID, keys::app_id),
+    (removed::PORT, keys::app_port),
+    (removed::PROTOCOL, keys::app_protocol),
+    (removed::PROFILING, keys::enable_profiling),
+    (removed::MAX_CONCURRENCY, keys::app_max_concurrency),
 ];
 
 /// Keys users write that never existed, with what to do instead.

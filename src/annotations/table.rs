@@ -1,98 +1,13 @@
-//! Every `dapr.io/*` Pod annotation that Dapr v1.18.3's injector reads: key, type, default and
-//! effect in one table, parsed into one typed struct.
-//!
-//! Parsing follows Dapr's `SidecarConfig.setFromAnnotations`: presence, not emptiness, decides
-//! whether an annotation applies; a value that cannot be parsed is ignored (the default stays)
-//! and reported as a [`Problem`], which the policy turns into an admission warning.
+//! The annotation table: one row per `dapr.io/*` key with its field, type, reader, default,
+//! first release and effect. The struct, the key constants and the parser are generated from
+//! it, so a key, its type and its default can never drift apart.
 
 use serde_json::{Map, Value};
 
-use crate::settings::DaprVersion;
-
-/// One thing the policy could not use as written, reported as an admission warning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub key: String,
-    pub message: String,
-    /// An invalid value in the Pod's annotations: with `invalidAnnotations: reject` it rejects
-    /// the Pod. Advice (unknown keys, cluster-side problems) never does.
-    pub invalid_value: bool,
-}
-
-impl Problem {
-    /// An annotation value that was ignored or dropped.
-    pub fn new(key: &str, message: impl Into<String>) -> Self {
-        Problem {
-            key: key.to_owned(),
-            message: message.into(),
-            invalid_value: true,
-        }
-    }
-
-    /// Advice that does not concern an invalid value.
-    pub fn advice(key: &str, message: impl Into<String>) -> Self {
-        Problem {
-            key: key.to_owned(),
-            message: message.into(),
-            invalid_value: false,
-        }
-    }
-
-    /// `dapr.io/<name>: <what>`, the form every warning takes, under 120 characters.
-    pub fn to_warning(&self) -> String {
-        cap(format!("{}: {}", self.key, self.message))
-    }
-}
-
-/// Longest part of a user value quoted back in a message, so that warnings stay short.
-const QUOTED_VALUE_MAX_CHARS: usize = 24;
-
-/// Longest warning, in characters: `kubectl` shows each on one line.
-pub const WARNING_MAX_CHARS: usize = 119;
-
-/// Cuts a message to [`WARNING_MAX_CHARS`].
-pub fn cap(message: String) -> String {
-    match message
-        .char_indices()
-        .nth(WARNING_MAX_CHARS.saturating_sub(1))
-    {
-        Some((end, _)) if message.chars().count() > WARNING_MAX_CHARS => {
-            let mut cut = message.get(..end).unwrap_or_default().to_owned();
-            cut.push('…');
-            cut
-        }
-        _ => message,
-    }
-}
-
-/// Most warnings in one response: the API server keeps only a few kilobytes of them.
-pub const MAX_WARNINGS: usize = 20;
-
-/// The first [`MAX_WARNINGS`] warnings, the last replaced by a count of those left out.
-pub fn limit_warnings(mut warnings: Vec<String>) -> Vec<String> {
-    if warnings.len() > MAX_WARNINGS {
-        let hidden = warnings
-            .len()
-            .saturating_sub(MAX_WARNINGS.saturating_sub(1));
-        warnings.truncate(MAX_WARNINGS.saturating_sub(1));
-        warnings.push(format!("dapr.io/*: {hidden} more warnings not shown"));
-    }
-    warnings
-}
-
-/// The value in double quotes, cut to a readable length, with control characters escaped.
-pub fn quote(value: &str) -> String {
-    let mut quoted = String::from("\"");
-    for (count, c) in value.chars().enumerate() {
-        if count >= QUOTED_VALUE_MAX_CHARS {
-            quoted.push('…');
-            break;
-        }
-        quoted.extend(c.escape_debug());
-    }
-    quoted.push('"');
-    quoted
-}
+use super::read;
+pub use super::read::Quantity;
+use crate::base::dapr::DaprVersion;
+use crate::base::problem::{Problem, json_type_name};
 
 /// Documentation row of the annotation table (README and "did you mean" suggestions).
 #[derive(Debug, Clone, Copy)]
@@ -105,222 +20,14 @@ pub struct AnnotationInfo {
     pub effect: &'static str,
 }
 
-/// Dapr's `kit/strings.IsTruthy`.
-pub fn is_truthy(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes" | "true" | "t" | "on" | "1"
-    )
-}
-
-/// The values that clearly mean false.
-pub fn is_falsy_strict(value: &str) -> bool {
-    !value.trim().is_empty() && is_falsy(value)
-}
-
-fn is_falsy(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "" | "n" | "no" | "false" | "f" | "off" | "0"
-    )
-}
-
-/// Readers: one per annotation type. Each takes the raw value (`None` when absent) and the
-/// default, and returns the parsed value.
-mod read {
-    use super::{Problem, is_falsy, is_truthy, quote};
-
-    pub fn bool(raw: Option<&str>, key: &'static str, default: bool, p: &mut Vec<Problem>) -> bool {
-        match raw {
-            None => default,
-            Some(v) => {
-                if !is_truthy(v) && !is_falsy(v) {
-                    p.push(Problem::new(
-                        key,
-                        format!("{} is not a boolean; read as false", quote(v)),
-                    ));
-                }
-                is_truthy(v)
-            }
-        }
-    }
-
-    pub fn opt_bool(
-        raw: Option<&str>,
-        key: &'static str,
-        default: Option<bool>,
-        p: &mut Vec<Problem>,
-    ) -> Option<bool> {
-        raw.map(|v| bool(Some(v), key, false, p)).or(default)
-    }
-
-    /// An image the API server accepts: not empty, no surrounding spaces.
-    pub fn opt_image(
-        raw: Option<&str>,
-        key: &str,
-        default: Option<String>,
-        p: &mut Vec<Problem>,
-    ) -> Option<String> {
-        match raw {
-            Some(v) if v.is_empty() || v.trim() != v => {
-                p.push(Problem::new(
-                    key,
-                    format!("{} is not an image; ignored, using the setting", quote(v)),
-                ));
-                default
-            }
-            _ => raw.map(str::to_owned).or(default),
-        }
-    }
-
-    /// A seccomp profile type Kubernetes accepts without a `localhostProfile`.
-    pub fn seccomp(raw: Option<&str>, key: &str, default: String, p: &mut Vec<Problem>) -> String {
-        match raw {
-            None | Some("") => default,
-            Some(v @ ("RuntimeDefault" | "Unconfined")) => v.to_owned(),
-            Some("Localhost") => {
-                p.push(Problem::new(
-                    key,
-                    "Localhost needs a localhostProfile no annotation sets; ignored",
-                ));
-                default
-            }
-            Some(v) => {
-                p.push(Problem::new(
-                    key,
-                    format!("{} is not RuntimeDefault or Unconfined; ignored", quote(v)),
-                ));
-                default
-            }
-        }
-    }
-
-    pub fn string(
-        raw: Option<&str>,
-        _: &'static str,
-        default: String,
-        _: &mut Vec<Problem>,
-    ) -> String {
-        raw.map_or(default, str::to_owned)
-    }
-
-    pub fn opt_string(
-        raw: Option<&str>,
-        _: &'static str,
-        default: Option<String>,
-        _: &mut Vec<Problem>,
-    ) -> Option<String> {
-        raw.map(str::to_owned).or(default)
-    }
-
-    /// Placement and scheduler addresses: surrounding quotes, then spaces, are stripped.
-    pub fn opt_address(
-        raw: Option<&str>,
-        _: &'static str,
-        default: Option<String>,
-        _: &mut Vec<Problem>,
-    ) -> Option<String> {
-        raw.map(|v| v.trim_matches(|c| c == '"' || c == '\'').trim().to_owned())
-            .or(default)
-    }
-
-    fn integer(v: &str, key: &'static str, p: &mut Vec<Problem>) -> Option<i64> {
-        // Go's strconv.ParseInt(v, 10, 64) accepts the same strings as i64's FromStr.
-        match v.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                p.push(Problem::new(
-                    key,
-                    format!("{} is not an integer; ignored", quote(v)),
-                ));
-                None
-            }
-        }
-    }
-
-    fn ranged(
-        raw: Option<&str>,
-        key: &'static str,
-        range: std::ops::RangeInclusive<i64>,
-        what: &str,
-        p: &mut Vec<Problem>,
-    ) -> Option<i64> {
-        let v = raw?;
-        let n = integer(v, key, p)?;
-        if range.contains(&n) {
-            Some(n)
-        } else {
-            p.push(Problem::new(
-                key,
-                format!("{} is not {what}; ignored", quote(v)),
-            ));
-            None
-        }
-    }
-
-    /// A container port: the API server rejects anything outside 1-65535.
-    pub fn port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
-        ranged(raw, key, 1..=65535, "a port (1-65535)", p)
-            .and_then(|n| i32::try_from(n).ok())
-            .unwrap_or(default)
-    }
-
-    /// `app-port`: 0 means "no app port".
-    pub fn app_port(
-        raw: Option<&str>,
-        key: &'static str,
-        default: i32,
-        p: &mut Vec<Problem>,
-    ) -> i32 {
-        ranged(raw, key, 0..=65535, "a port (0-65535)", p)
-            .and_then(|n| i32::try_from(n).ok())
-            .unwrap_or(default)
-    }
-
-    /// Probe timings: the API server rejects negative values.
-    pub fn seconds(
-        raw: Option<&str>,
-        key: &'static str,
-        default: i32,
-        p: &mut Vec<Problem>,
-    ) -> i32 {
-        ranged(raw, key, 0..=i64::from(i32::MAX), "in 0-2147483647", p)
-            .and_then(|n| i32::try_from(n).ok())
-            .unwrap_or(default)
-    }
-
-    pub fn int32(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
-        ranged(
-            raw,
-            key,
-            i64::from(i32::MIN)..=i64::from(i32::MAX),
-            "a 32-bit integer",
-            p,
-        )
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or(default)
-    }
-
-    pub fn int(raw: Option<&str>, key: &'static str, default: i64, p: &mut Vec<Problem>) -> i64 {
-        raw.and_then(|v| integer(v, key, p)).unwrap_or(default)
-    }
-
-    pub fn opt_int(
-        raw: Option<&str>,
-        key: &'static str,
-        default: Option<i64>,
-        p: &mut Vec<Problem>,
-    ) -> Option<i64> {
-        raw.and_then(|v| integer(v, key, p)).or(default)
-    }
-}
-
 /// Declares the annotation table, the typed struct and its parser from one list, so that a key,
 /// its type and its default can never drift apart.
 macro_rules! annotations {
     ($( $field:ident : $ty:ty = $key:literal, $reader:ident, $default:expr, since $since:ident,
         type $type_name:literal, default $default_doc:literal, $effect:literal; )*) => {
-        /// Every annotation key, as Dapr spells it.
+        /// Every annotation key, as Dapr spells it: named whether the code reads it by name or
+        /// only through the table.
+        #[allow(dead_code)]
         pub mod keys {
             $( #[allow(non_upper_case_globals)] pub const $field: &str = $key; )*
         }
@@ -370,17 +77,6 @@ fn string_value<'a>(
             ));
             None
         }
-    }
-}
-
-pub fn json_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -450,16 +146,16 @@ annotations! {
     internal_grpc_port: i32 = "dapr.io/internal-grpc-port", port, 50002, since V1_16,
         type "int32 (port)", default "50002",
         "Port `dapr-internal`, `--dapr-internal-grpc-port`.";
-    sidecar_cpu_request: Option<String> = "dapr.io/sidecar-cpu-request", opt_string, None, since V0_11,
+    sidecar_cpu_request: Option<Quantity> = "dapr.io/sidecar-cpu-request", quantity, None, since V0_11,
         type "quantity", default "unset",
         "`resources.requests.cpu`. One invalid resource annotation drops all four.";
-    sidecar_cpu_limit: Option<String> = "dapr.io/sidecar-cpu-limit", opt_string, None, since V0_11,
+    sidecar_cpu_limit: Option<Quantity> = "dapr.io/sidecar-cpu-limit", quantity, None, since V0_11,
         type "quantity", default "unset",
         "`resources.limits.cpu`. One invalid resource annotation drops all four.";
-    sidecar_memory_request: Option<String> = "dapr.io/sidecar-memory-request", opt_string, None, since V0_11,
+    sidecar_memory_request: Option<Quantity> = "dapr.io/sidecar-memory-request", quantity, None, since V0_11,
         type "quantity", default "unset",
         "`resources.requests.memory`. One invalid resource annotation drops all four.";
-    sidecar_memory_limit: Option<String> = "dapr.io/sidecar-memory-limit", opt_string, None, since V0_11,
+    sidecar_memory_limit: Option<Quantity> = "dapr.io/sidecar-memory-limit", quantity, None, since V0_11,
         type "quantity", default "unset",
         "`resources.limits.memory`. One invalid resource annotation drops all four.";
     sidecar_listen_addresses: String = "dapr.io/sidecar-listen-addresses", string, DEFAULT_LISTEN_ADDRESSES.to_owned(), since V1_16,
@@ -593,9 +289,6 @@ pub fn known_in(key: &str, version: DaprVersion) -> bool {
 
 /// The annotation prefix every Dapr key shares.
 pub const PREFIX: &str = "dapr.io/";
-
-/// Annotations in `annotations.go` that the injector does not read from the Pod.
-pub const NOT_READ_FROM_POD: &[&str] = &[keys::component_container, keys::sidecar_svc_annotations];
 
 #[cfg(test)]
 mod tests {
@@ -817,24 +510,5 @@ mod tests {
             problems[0].to_warning(),
             "dapr.io/app-port: value must be a string, got a number; ignored"
         );
-    }
-
-    #[test]
-    fn at_most_twenty_warnings_are_returned_with_a_count_of_the_rest() {
-        let many: Vec<String> = (0..25).map(|i| format!("dapr.io/k{i}: w")).collect();
-        let limited = limit_warnings(many);
-        assert_eq!(limited.len(), 20);
-        assert_eq!(limited[18], "dapr.io/k18: w");
-        assert_eq!(limited[19], "dapr.io/*: 6 more warnings not shown");
-        assert_eq!(limit_warnings(vec!["a".into()]), vec!["a"]);
-    }
-
-    #[test]
-    fn quoted_values_are_cut_and_escaped() {
-        assert_eq!(quote("a\nb"), "\"a\\nb\"");
-        let long = "x".repeat(1000);
-        assert_eq!(quote(&long).chars().count(), 27);
-        assert_eq!(cap("y".repeat(500)).chars().count(), 119);
-        assert_eq!(cap("short".to_owned()), "short");
     }
 }

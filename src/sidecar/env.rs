@@ -1,14 +1,130 @@
-//! `dapr.io/env` and `dapr.io/env-from-secret`: Dapr's `parseEnvVars`.
+//! Env vars: daprd's own (`getSidecarContainer`), those of the app containers, and the
+//! `dapr.io/env` and `dapr.io/env-from-secret` annotations (Dapr's `parseEnvVars`).
 //!
-//! Dapr splits with the regex `(,)\s*[a-zA-Z_][a-zA-Z0-9_]*=`: a comma separates entries only
-//! when an identifier and `=` follow it. The scanner below is that regex by hand, keeping
-//! `regex` out of the wasm module.
+//! Dapr splits those annotations with the regex `(,)\s*[a-zA-Z_][a-zA-Z0-9_]*=`: a comma
+//! separates entries only when an identifier and `=` follow it. The scanner below is that
+//! regex by hand: the `regex` crate would cost more of the wasm size budget than the policy.
 
 use k8s_openapi::api::core::v1::EnvVar;
 
-use crate::annotations::{Problem, quote};
-use crate::names::is_env_var_name;
-use crate::sidecar::{plain_env, secret_env};
+use super::inputs::SidecarInputs;
+use crate::annotations::{DaprAnnotations, keys};
+use crate::base::dapr::{SIDECAR_HTTP_PORT, env};
+use crate::base::k8s::names::is_env_var_name;
+use crate::base::k8s::objects::{field_ref_env, plain_env, secret_env};
+use crate::base::problem::{Problem, quote};
+use crate::plan::Item;
+use crate::profiles::{self, Scheduler};
+
+/// daprd's env: the control plane, then the annotations' vars with `DAPR_ENV_KEYS`, then the
+/// component socket folder and the API tokens.
+pub fn daprd_env(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Vec<EnvVar> {
+    let a = i.annotations;
+    let s = i.settings;
+    let mut vars = vec![
+        plain_env(env::NAMESPACE, i.namespace),
+        plain_env(env::TRUST_ANCHORS, i.trust_anchors),
+        field_ref_env(env::POD_NAME, "metadata.name"),
+        plain_env(env::CONTROL_PLANE_NAMESPACE, &s.control_plane_namespace),
+        plain_env(
+            env::CONTROL_PLANE_TRUST_DOMAIN,
+            &s.control_plane_trust_domain,
+        ),
+    ];
+    if s.enable_k8s_downward_apis {
+        vars.push(field_ref_env(env::HOST_IP, "status.podIP"));
+    }
+    if let Scheduler::Env { address, dns_a } = &i.scheduler {
+        vars.push(plain_env(env::SCHEDULER_HOST_ADDRESS, address));
+        vars.push(plain_env(env::SCHEDULER_HOST_ADDRESS_DNS_A, dns_a));
+    }
+    if profiles::skip_reminder_migration(s.dapr_version, s.skip_reminder_migration) {
+        vars.push(plain_env(env::SKIP_REMINDER_MIGRATION, "true"));
+    }
+    let ParsedEnv {
+        keys: mut env_keys,
+        vars: plain,
+    } = parse(&a.env, false, keys::env, problems);
+    vars.extend(plain);
+    let ParsedEnv {
+        keys: secret_keys,
+        vars: secret,
+    } = parse(&a.env_from_secret, true, keys::env_from_secret, problems);
+    vars.extend(secret);
+    env_keys.extend(secret_keys);
+    if !env_keys.is_empty() {
+        vars.push(plain_env(env::ENV_KEYS, &env_keys.join(" ")));
+    }
+    vars
+}
+
+/// What daprd's env gets after the securityContext is decided: the components' socket folder
+/// and the token Secrets.
+pub fn daprd_env_tail(i: &SidecarInputs<'_>, vars: &mut Vec<EnvVar>) {
+    let a = i.annotations;
+    if let Some(mount) = &i.components_socket_mount {
+        vars.push(plain_env(env::COMPONENT_SOCKETS_FOLDER, &mount.mount_path));
+    }
+    if !a.api_token_secret.is_empty() {
+        vars.push(secret_env(
+            env::API_TOKEN,
+            &a.api_token_secret,
+            env::TOKEN_SECRET_KEY,
+        ));
+    }
+    if !a.app_token_secret.is_empty() {
+        vars.push(secret_env(
+            env::APP_API_TOKEN,
+            &a.app_token_secret,
+            env::TOKEN_SECRET_KEY,
+        ));
+    }
+}
+
+/// The env of each app container: daprd's ports, and `APP_PROTOCOL` when Dapr knows it.
+pub fn app_env(a: &DaprAnnotations, problems: &mut Vec<Problem>) -> Vec<Item> {
+    let mut vars = vec![
+        plain_env(env::APP_HTTP_PORT, &SIDECAR_HTTP_PORT.to_string()),
+        plain_env(env::APP_GRPC_PORT, &a.grpc_port.to_string()),
+    ];
+    let protocol = app_protocol_env_value(a);
+    if protocol.is_empty() {
+        problems.push(Problem::new(
+            keys::app_protocol,
+            format!(
+                "{} is unknown (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set",
+                quote(&a.app_protocol)
+            ),
+        ));
+    } else {
+        vars.push(plain_env(env::APP_PROTOCOL, protocol));
+    }
+    vars.iter().map(Item::env).collect()
+}
+
+/// `APP_PROTOCOL` for app containers: Dapr's `GetAppProtocol` (empty: not added).
+pub fn app_protocol_env_value(a: &DaprAnnotations) -> &'static str {
+    match a.app_protocol.to_ascii_lowercase().as_str() {
+        "grpcs" => "grpcs",
+        "https" => "https",
+        "h2c" => "h2c",
+        "http" | "" => {
+            if a.app_ssl && !a.app_protocol.is_empty() {
+                "https"
+            } else {
+                "http"
+            }
+        }
+        "grpc" => {
+            if a.app_ssl {
+                "grpcs"
+            } else {
+                "grpc"
+            }
+        }
+        _ => "",
+    }
+}
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ParsedEnv {

@@ -1,4 +1,4 @@
-//! Kubernetes name rules, and Dapr's app-id validation (`pkg/validation`).
+//! Kubernetes' name rules (apimachinery `validation`), with the API server's messages.
 
 const DNS1123_LABEL_MAX: usize = 63;
 const DNS1123_SUBDOMAIN_MAX: usize = 253;
@@ -55,16 +55,6 @@ pub fn dns1123_subdomain(value: &str) -> Result<(), String> {
     }
 }
 
-/// Dapr's `ValidateKubernetesAppID`: `<id>-dapr` must be a DNS-1123 label.
-pub fn validate_app_id(app_id: &str) -> Result<(), String> {
-    if app_id.is_empty() {
-        return Err("value for the dapr.io/app-id annotation is empty".to_owned());
-    }
-    let service = format!("{app_id}-dapr");
-    dns1123_label(&service)
-        .map_err(|e| format!("invalid app id (input: '{app_id}', service: '{service}'): {e}"))
-}
-
 /// Kubernetes' `IsEnvVarName`: `[-._a-zA-Z][-._a-zA-Z0-9]*`.
 pub fn is_env_var_name(name: &str) -> bool {
     let mut bytes = name.bytes();
@@ -75,42 +65,6 @@ pub fn is_env_var_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_empty_app_id_gets_dapr_message() {
-        assert_eq!(
-            validate_app_id("").unwrap_err(),
-            "value for the dapr.io/app-id annotation is empty"
-        );
-    }
-
-    #[test]
-    fn an_app_id_with_an_underscore_gets_dapr_message() {
-        assert_eq!(
-            validate_app_id("my_app").unwrap_err(),
-            "invalid app id (input: 'my_app', service: 'my_app-dapr'): a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name' or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-        );
-    }
-
-    #[test]
-    fn an_app_id_is_at_most_58_characters() {
-        assert!(validate_app_id(&"a".repeat(58)).is_ok());
-        assert_eq!(
-            validate_app_id(&"a".repeat(59)).unwrap_err(),
-            format!(
-                "invalid app id (input: '{0}', service: '{0}-dapr'): must be no more than 63 characters",
-                "a".repeat(59)
-            )
-        );
-    }
-
-    #[test]
-    fn uppercase_and_dots_are_not_valid_app_ids() {
-        assert!(validate_app_id("MyApp").is_err());
-        assert!(validate_app_id("my.app").is_err());
-        assert!(validate_app_id("-app").is_err());
-        assert!(validate_app_id("123-abc").is_ok());
-    }
 
     #[test]
     fn env_var_names_follow_kubernetes_rules() {

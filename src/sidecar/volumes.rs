@@ -1,84 +1,72 @@
-//! Volumes and mounts: the Sentry token, the Unix domain socket, and the user's
-//! `dapr.io/volume-mounts(-rw)` (Dapr's `sidecar_volumes.go`).
+//! Volumes and mounts (Dapr's `sidecar_volumes.go`): the Sentry token, the Unix domain socket
+//! of `dapr.io/unix-domain-socket-path`, and the user's `dapr.io/volume-mounts(-rw)`.
 
 use k8s_openapi::api::core::v1::{
-    EmptyDirVolumeSource, ProjectedVolumeSource, ServiceAccountTokenProjection, VolumeMount,
-    VolumeProjection,
+    ProjectedVolumeSource, ServiceAccountTokenProjection, VolumeMount, VolumeProjection,
 };
 
-use crate::annotations::{DaprAnnotations, Problem, keys, quote};
-use crate::patcher::{Item, to_text};
+use crate::annotations::{DaprAnnotations, keys};
+use crate::base::dapr::{UDS_DAPRD_PATH, volume};
+use crate::base::k8s::objects::{empty_dir_volume_json, mount, volume_json};
+use crate::base::problem::{Problem, quote};
+use crate::plan::Item;
 use crate::pod::PodView;
-use crate::sidecar::UDS_DAPRD_PATH;
+use crate::settings::Settings;
 
-pub const TOKEN_VOLUME_NAME: &str = "dapr-identity-token";
-pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/dapr.io/sentrytoken";
-pub const TOKEN_EXPIRATION_SECONDS: i64 = 7200;
-pub const TOKEN_PATH: &str = "token";
-pub const TOKEN_DEFAULT_MODE: i32 = 420;
-pub const UDS_VOLUME_NAME: &str = "dapr-unix-domain-socket";
-pub const UDS_MEDIUM: &str = "Memory";
-pub const COMPONENTS_VOLUME_NAME: &str = "dapr-components-unix-domain-socket";
-pub const COMPONENTS_DEFAULT_FOLDER: &str = "/tmp/dapr-components-sockets";
-
-/// A Pod volume: `{name, <source key>: <source>}`. Serialising k8s-openapi's `Volume` would
-/// compile in every volume source, down to `ObjectMeta` and a date library (about 150 KB of
-/// the module's size budget), so the source is built typed and named here.
-fn volume<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> Item {
-    Item {
-        name: name.to_owned(),
-        mount_path: None,
-        json: format!(
-            "{{\"name\":{},{}:{}}}",
-            to_text(name),
-            to_text(source_key),
-            to_text(source)
-        ),
-    }
+/// The volumes daprd needs, its mounts, and what every app container mounts.
+#[derive(Debug, Clone, Default)]
+pub struct Volumes {
+    pub volumes: Vec<Item>,
+    pub daprd_mounts: Vec<VolumeMount>,
+    pub app_mounts: Vec<VolumeMount>,
 }
 
+/// In Dapr's order: the user's mounts, the socket, then the token.
+pub fn daprd_volumes(
+    a: &DaprAnnotations,
+    pod: &PodView,
+    settings: &Settings,
+    problems: &mut Vec<Problem>,
+) -> Volumes {
+    let mut v = Volumes {
+        daprd_mounts: user_mounts(a, pod, problems),
+        ..Volumes::default()
+    };
+    if !a.unix_domain_socket_path.is_empty() {
+        v.volumes.push(Item::volume(
+            volume::UDS_NAME,
+            empty_dir_volume_json(volume::UDS_NAME, Some(volume::UDS_MEDIUM)),
+        ));
+        v.daprd_mounts
+            .push(mount(volume::UDS_NAME, UDS_DAPRD_PATH, false));
+        v.app_mounts
+            .push(mount(volume::UDS_NAME, &a.unix_domain_socket_path, false));
+    }
+    if settings.token_volume {
+        v.volumes.push(token_volume(&settings.sentry_spiffe_id()));
+        v.daprd_mounts
+            .push(mount(volume::TOKEN_NAME, volume::TOKEN_MOUNT_PATH, true));
+    }
+    v
+}
+
+/// The projected service-account token daprd shows Sentry, for `audience`.
 pub fn token_volume(audience: &str) -> Item {
     let source = ProjectedVolumeSource {
-        default_mode: Some(TOKEN_DEFAULT_MODE),
+        default_mode: Some(volume::TOKEN_DEFAULT_MODE),
         sources: Some(vec![VolumeProjection {
             service_account_token: Some(ServiceAccountTokenProjection {
                 audience: Some(audience.to_owned()),
-                expiration_seconds: Some(TOKEN_EXPIRATION_SECONDS),
-                path: TOKEN_PATH.to_owned(),
+                expiration_seconds: Some(volume::TOKEN_EXPIRATION_SECONDS),
+                path: volume::TOKEN_PATH.to_owned(),
             }),
             ..Default::default()
         }]),
     };
-    volume(TOKEN_VOLUME_NAME, "projected", &source)
-}
-
-pub fn token_mount() -> VolumeMount {
-    mount(TOKEN_VOLUME_NAME, TOKEN_MOUNT_PATH, true)
-}
-
-pub fn empty_dir_volume(name: &str, medium: Option<&str>) -> Item {
-    let source = EmptyDirVolumeSource {
-        medium: medium.map(str::to_owned),
-        ..Default::default()
-    };
-    volume(name, "emptyDir", &source)
-}
-
-pub fn uds_volume() -> Item {
-    empty_dir_volume(UDS_VOLUME_NAME, Some(UDS_MEDIUM))
-}
-
-pub fn uds_daprd_mount() -> VolumeMount {
-    mount(UDS_VOLUME_NAME, UDS_DAPRD_PATH, false)
-}
-
-pub fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
-    VolumeMount {
-        name: name.to_owned(),
-        mount_path: path.to_owned(),
-        read_only: read_only.then_some(true),
-        ..Default::default()
-    }
+    Item::volume(
+        volume::TOKEN_NAME,
+        volume_json(volume::TOKEN_NAME, "projected", &source),
+    )
 }
 
 /// Dapr's `parseVolumeMountsString`: `vol:path` entries split on `,`; others are dropped.
@@ -152,7 +140,7 @@ pub fn user_mounts(
 }
 
 fn reserved_path(path: &str) -> bool {
-    path == TOKEN_MOUNT_PATH || path == UDS_DAPRD_PATH
+    path == volume::TOKEN_MOUNT_PATH || path == UDS_DAPRD_PATH
 }
 
 #[cfg(test)]

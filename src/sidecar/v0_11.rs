@@ -5,23 +5,30 @@
 //! the current builder: `command: ["/daprd"]`, the old argument order with addresses on port
 //! 80, probes on port 3500, the app's service-account token mount copied into daprd, no
 //! labels, volumes or securityContext, the deprecated aliases, and the Sentry issuer's
-//! certificate and key in the environment (which is why the profile needs consent).
+//! certificate and key in the environment (which is why the profile needs consent). As for
+//! the current layout, the cluster is asked first, and the plan built after.
 
-use k8s_openapi::api::core::v1::{Container, HTTPGetAction, Probe, ResourceRequirements};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::api::core::v1::{Container, EnvVar, HTTPGetAction, Probe, ResourceRequirements};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Map, Value};
 
-use crate::annotations::{Problem, keys, quote};
+use super::app_id;
+use super::lookups;
+use crate::annotations::keys;
+use crate::annotations::unknown::{self, removed};
+use crate::base::dapr::{
+    DAPRD_BINARY, GRPC_PORT_NAME, HEALTHZ_PATH, HTTP_PORT_NAME, INTERNAL_GRPC_PORT_NAME,
+    METRICS_PORT_NAME, MODE_KUBERNETES, SIDECAR_CONTAINER_NAME, env, service,
+};
+use crate::base::k8s::objects::{field_ref_env, plain_env, port, secret_env};
+use crate::base::k8s::quantity;
+use crate::base::problem::{Problem, Reason, Rejection, quote};
 use crate::cluster::{self, Cluster};
-use crate::inject::{Planned, warnings_of};
-use crate::names::validate_app_id;
-use crate::patcher::{Additions, Item};
+use crate::plan::{Additions, Item, Plan};
 use crate::pod::PodView;
-use crate::quantity;
+use crate::profiles::{self, is_truthy_0_11};
 use crate::settings::Settings;
-use crate::sidecar::{self, SIDECAR_CONTAINER_NAME, plain_env};
-use crate::unknown_annotations;
 
 pub const PULL_POLICY: &str = "Always";
 pub const HTTP_PORT: i32 = 3500;
@@ -33,21 +40,6 @@ pub const PROBE_DELAY: i32 = 3;
 pub const PROBE_TIMEOUT: i32 = 3;
 pub const PROBE_PERIOD: i32 = 6;
 pub const PROBE_THRESHOLD: i32 = 3;
-
-pub mod aliases {
-    pub const ID: &str = "dapr.io/id";
-    pub const PORT: &str = "dapr.io/port";
-    pub const PROTOCOL: &str = "dapr.io/protocol";
-    pub const PROFILING: &str = "dapr.io/profiling";
-    pub const MAX_CONCURRENCY: &str = "dapr.io/max-concurrency";
-}
-
-pub mod env {
-    pub const HOST_IP: &str = "DAPR_HOST_IP";
-    pub const CERT_CHAIN: &str = "DAPR_CERT_CHAIN";
-    pub const CERT_KEY: &str = "DAPR_CERT_KEY";
-    pub const SENTRY_LOCAL_IDENTITY: &str = "SENTRY_LOCAL_IDENTITY";
-}
 
 /// The annotation readers of 0.11 (`getStringAnnotationOrDefault` and friends).
 struct Annotations<'a> {
@@ -68,16 +60,22 @@ impl Annotations<'_> {
     }
 
     fn truthy(&self, key: &str) -> bool {
-        self.raw(key).is_some_and(is_truthy)
+        self.raw(key).is_some_and(is_truthy_0_11)
     }
 
     /// `getInt32Annotation`: `None` when absent; an unparsable value is reported.
-    fn int32(&self, key: &'static str, problems: &mut Vec<Problem>) -> Result<Option<i32>, String> {
+    fn int32(&self, key: &'static str, problems: &mut Vec<Problem>) -> Result<Option<i32>, Reason> {
         match self.raw(key) {
             None => Ok(None),
             Some(v) => v.parse::<i32>().map(Some).map_err(|_| {
-                problems.push(Problem::new(key, format!("{} is not an integer; ignored", quote(v))));
-                format!("error parsing {key} int value {v} : strconv.ParseInt: parsing \"{v}\": invalid syntax")
+                problems.push(Problem::new(
+                    key,
+                    format!("{} is not an integer; ignored", quote(v)),
+                ));
+                Reason::ParseInt0_11 {
+                    key,
+                    value: v.to_owned(),
+                }
             }),
         }
     }
@@ -110,7 +108,7 @@ impl Annotations<'_> {
         key: &'static str,
         alias: &'static str,
         problems: &mut Vec<Problem>,
-    ) -> Result<i32, String> {
+    ) -> Result<i32, Reason> {
         match self.int32(key, problems) {
             Ok(Some(n)) if n != -1 => Ok(n),
             _ => self.int32(alias, problems).map(|n| n.unwrap_or(-1)),
@@ -123,7 +121,7 @@ fn probe(a: &Annotations<'_>, keys: [&'static str; 4], problems: &mut Vec<Proble
     let non_negative = 0..=i32::MAX;
     Probe {
         http_get: Some(HTTPGetAction {
-            path: Some(sidecar::HEALTHZ_PATH.to_owned()),
+            path: Some(HEALTHZ_PATH.to_owned()),
             port: IntOrString::Int(HTTP_PORT),
             ..Default::default()
         }),
@@ -163,12 +161,13 @@ fn resources(a: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequir
         };
         target
             .get_or_insert_with(Default::default)
-            .insert(resource.to_owned(), Quantity(value.to_owned()));
+            .insert(resource.to_owned(), K8sQuantity(value.to_owned()));
     }
     requirements
 }
 
-/// The certificates daprd gets when mTLS is on: settings, else Secret `dapr-trust-bundle`.
+/// The certificates daprd gets when mTLS is on: settings, else Secret `dapr-trust-bundle`
+/// (the lookup of this layout).
 fn certificates(
     settings: &Settings,
     cluster: &dyn Cluster,
@@ -205,36 +204,42 @@ fn certificates(
     }
 }
 
-/// 0.11's truthy set (`getBoolAnnotationOrDefault`): lower-cased, untrimmed, without "t".
-pub fn is_truthy(value: &str) -> bool {
-    matches!(
-        value.to_ascii_lowercase().as_str(),
-        "y" | "yes" | "true" | "on" | "1"
-    )
+/// What the 0.11 sidecar is built from, once read and looked up.
+struct Inputs<'a> {
+    a: Annotations<'a>,
+    view: &'a PodView,
+    namespace: &'a str,
+    settings: &'a Settings,
+    app_id: String,
+    app_port: i32,
+    max_concurrency: i64,
+    metrics_port: i32,
+    mtls_enabled: bool,
+    /// Trust anchors, certificate chain and key: empty without mTLS or without the Secret.
+    certificates: [String; 3],
 }
 
-pub(crate) fn inject(
+pub fn inject(
     view: &PodView,
     namespace: &str,
     settings: &Settings,
     cluster: &dyn Cluster,
-) -> Result<Planned, (String, Vec<String>)> {
+) -> Result<Plan, Rejection> {
     // Only keys 0.11 knows are read below; the others get a warning.
-    let mut problems = unknown_annotations::check(&view.annotations, true);
-    problems.extend(crate::profiles::known_annotations(settings.dapr_version, &view.annotations).1);
+    let mut problems = unknown::check(&view.annotations, true);
+    problems.extend(profiles::known_annotations(settings.dapr_version, &view.annotations).1);
     let a = Annotations {
         map: &view.annotations,
     };
-
-    let app_id = a.string_or(keys::app_id, &a.string_or(aliases::ID, &view.name));
-    validate_app_id(&app_id).map_err(|e| (e, warnings_of(&problems)))?;
+    let app_id = a.string_or(keys::app_id, &a.string_or(removed::ID, &view.name));
+    app_id::validate(&app_id).map_err(|r| Rejection::new(r, &problems))?;
     let app_port = a
-        .int32_with_alias(keys::app_port, aliases::PORT, &mut problems)
-        .map_err(|e| (e, warnings_of(&problems)))?;
+        .int32_with_alias(keys::app_port, removed::PORT, &mut problems)
+        .map_err(|r| Rejection::new(r, &problems))?;
     let max_concurrency = a
         .int32_with_alias(
             keys::app_max_concurrency,
-            aliases::MAX_CONCURRENCY,
+            removed::MAX_CONCURRENCY,
             &mut problems,
         )
         .map_or(DEFAULT_MAX_CONCURRENCY, i64::from);
@@ -244,20 +249,127 @@ pub(crate) fn inject(
         1..=65535,
         &mut problems,
     );
-
     let mut log_notes = Vec::new();
-    let cp_ns = &settings.control_plane_namespace;
-    let cd = &settings.cluster_domain;
-    let mtls_enabled = cluster::resolve_mtls(settings, cluster, &mut log_notes);
-    let [anchors, chain, key] = if mtls_enabled {
+    let mtls_enabled = lookups::mtls(settings, cluster, &mut log_notes);
+    let certificates = if mtls_enabled {
         certificates(settings, cluster, &mut problems, &mut log_notes)
     } else {
         Default::default()
     };
+    let inputs = Inputs {
+        a,
+        view,
+        namespace,
+        settings,
+        app_id,
+        app_port,
+        max_concurrency,
+        metrics_port,
+        mtls_enabled,
+        certificates,
+    };
+    plan(&inputs, problems, log_notes)
+}
 
+/// The pure part: the container and what the app containers receive.
+fn plan(
+    i: &Inputs<'_>,
+    mut problems: Vec<Problem>,
+    log_notes: Vec<String>,
+) -> Result<Plan, Rejection> {
+    let container = container(i, &mut problems);
+    // The app's mount is copied whole, fields unknown to k8s-openapi included.
+    let sidecar = match i.view.service_account_mount() {
+        Some(mount) => {
+            let mut sidecar = Item::container(&container)
+                .value()
+                .map_err(|e| Rejection::new(Reason::UnusablePod(e), &[]))?;
+            if let Some(object) = sidecar.as_object_mut() {
+                object.insert("volumeMounts".to_owned(), Value::Array(vec![mount]));
+            }
+            Item::of_value(&sidecar)
+        }
+        None => Item::container(&container),
+    };
+    let app_env = vec![
+        Item::env(&plain_env(env::APP_HTTP_PORT, &HTTP_PORT.to_string())),
+        Item::env(&plain_env(env::APP_GRPC_PORT, &GRPC_PORT.to_string())),
+    ];
+    let additions = Additions {
+        volumes: Vec::new(),
+        sidecar,
+        native_sidecar: false,
+        labels: Vec::new(),
+        app_containers: (0..i.view.containers.len()).collect(),
+        app_env,
+        app_mounts: Vec::new(),
+        components: None,
+    };
+    Ok(Plan {
+        additions,
+        app_id: i.app_id.clone(),
+        image: i.settings.sidecar_image.clone(),
+        problems,
+        log_notes,
+    })
+}
+
+fn container(i: &Inputs<'_>, problems: &mut Vec<Problem>) -> Container {
+    let a = &i.a;
+    Container {
+        name: SIDECAR_CONTAINER_NAME.to_owned(),
+        image: Some(i.settings.sidecar_image.clone()),
+        image_pull_policy: Some(PULL_POLICY.to_owned()),
+        command: Some(vec![DAPRD_BINARY.to_owned()]),
+        args: Some(args(i)),
+        env: Some(daprd_env(i)),
+        ports: Some(vec![
+            port(HTTP_PORT_NAME, HTTP_PORT),
+            port(GRPC_PORT_NAME, GRPC_PORT),
+            port(INTERNAL_GRPC_PORT_NAME, INTERNAL_GRPC_PORT),
+            port(METRICS_PORT_NAME, i.metrics_port),
+        ]),
+        resources: Some(resources(a, problems)),
+        liveness_probe: Some(probe(
+            a,
+            [
+                keys::liveness_probe_delay_seconds,
+                keys::liveness_probe_timeout_seconds,
+                keys::liveness_probe_period_seconds,
+                keys::liveness_probe_threshold,
+            ],
+            problems,
+        )),
+        readiness_probe: Some(probe(
+            a,
+            [
+                keys::readiness_probe_delay_seconds,
+                keys::readiness_probe_timeout_seconds,
+                keys::readiness_probe_period_seconds,
+                keys::readiness_probe_threshold,
+            ],
+            problems,
+        )),
+        ..Default::default()
+    }
+}
+
+/// mTLS only when it is on and trust anchors were found.
+fn certificates_present(i: &Inputs<'_>) -> bool {
+    let [anchors, ..] = &i.certificates;
+    i.mtls_enabled && !anchors.is_empty()
+}
+
+/// 0.11's argument order: every flag always there, addresses on port 80.
+fn args(i: &Inputs<'_>) -> Vec<String> {
+    let a = &i.a;
+    let (cp_ns, cd) = (
+        &i.settings.control_plane_namespace,
+        &i.settings.cluster_domain,
+    );
     let mut args: Vec<String> = [
         "--mode",
-        "kubernetes",
+        MODE_KUBERNETES,
         "--dapr-http-port",
         &HTTP_PORT.to_string(),
         "--dapr-grpc-port",
@@ -265,29 +377,29 @@ pub(crate) fn inject(
         "--dapr-internal-grpc-port",
         &INTERNAL_GRPC_PORT.to_string(),
         "--app-port",
-        &if app_port > 0 {
-            app_port.to_string()
+        &if i.app_port > 0 {
+            i.app_port.to_string()
         } else {
             String::new()
         },
         "--app-id",
-        &app_id,
+        &i.app_id,
         "--control-plane-address",
-        &format!("dapr-api.{cp_ns}.svc.{cd}:80"),
+        &format!("{}.{cp_ns}.svc.{cd}:80", service::API),
         "--app-protocol",
-        &a.string_or(keys::app_protocol, &a.string_or(aliases::PROTOCOL, "http")),
+        &a.string_or(keys::app_protocol, &a.string_or(removed::PROTOCOL, "http")),
         "--placement-host-address",
-        &format!("dapr-placement.{cp_ns}.svc.{cd}:80"),
+        &format!("{}.{cp_ns}.svc.{cd}:80", service::PLACEMENT_0_11),
         "--config",
         a.raw(keys::config).unwrap_or_default(),
         "--log-level",
         &a.string_or(keys::log_level, "info"),
         "--app-max-concurrency",
-        &max_concurrency.to_string(),
+        &i.max_concurrency.to_string(),
         "--sentry-address",
-        &format!("dapr-sentry.{cp_ns}.svc.{cd}:80"),
+        &format!("{}.{cp_ns}.svc.{cd}:80", service::SENTRY),
         "--metrics-port",
-        &metrics_port.to_string(),
+        &i.metrics_port.to_string(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -295,112 +407,34 @@ pub(crate) fn inject(
     if a.truthy(keys::log_as_json) {
         args.push("--log-as-json".to_owned());
     }
-    if a.truthy(keys::enable_profiling) || a.truthy(aliases::PROFILING) {
+    if a.truthy(keys::enable_profiling) || a.truthy(removed::PROFILING) {
         args.push("--enable-profiling".to_owned());
     }
-    let certificates_present = mtls_enabled && !anchors.is_empty();
-    if certificates_present {
+    if certificates_present(i) {
         args.push("--enable-mtls".to_owned());
     }
+    args
+}
 
-    let mut env = vec![
-        sidecar::field_ref_env(env::HOST_IP, "status.podIP"),
-        plain_env(sidecar::env::NAMESPACE, namespace),
+fn daprd_env(i: &Inputs<'_>) -> Vec<EnvVar> {
+    let mut vars = vec![
+        field_ref_env(env::HOST_IP, "status.podIP"),
+        plain_env(env::NAMESPACE, i.namespace),
     ];
-    if certificates_present {
-        env.extend([
-            plain_env(sidecar::env::TRUST_ANCHORS, &anchors),
-            plain_env(env::CERT_CHAIN, &chain),
-            plain_env(env::CERT_KEY, &key),
+    if certificates_present(i) {
+        let [anchors, chain, key] = &i.certificates;
+        vars.extend([
+            plain_env(env::TRUST_ANCHORS, anchors),
+            plain_env(env::CERT_CHAIN, chain),
+            plain_env(env::CERT_KEY, key),
             plain_env(
                 env::SENTRY_LOCAL_IDENTITY,
-                &format!("{namespace}:{}", view.service_account_name),
+                &format!("{}:{}", i.namespace, i.view.service_account_name),
             ),
         ]);
     }
-    if let Some(secret) = a.raw(keys::api_token_secret).filter(|s| !s.is_empty()) {
-        env.push(sidecar::secret_env(
-            sidecar::env::API_TOKEN,
-            secret,
-            sidecar::env::TOKEN_SECRET_KEY,
-        ));
+    if let Some(secret) = i.a.raw(keys::api_token_secret).filter(|s| !s.is_empty()) {
+        vars.push(secret_env(env::API_TOKEN, secret, env::TOKEN_SECRET_KEY));
     }
-
-    let container = Container {
-        name: SIDECAR_CONTAINER_NAME.to_owned(),
-        image: Some(settings.sidecar_image.clone()),
-        image_pull_policy: Some(PULL_POLICY.to_owned()),
-        command: Some(vec![sidecar::DAPRD_BINARY.to_owned()]),
-        args: Some(args),
-        env: Some(env),
-        ports: Some(vec![
-            sidecar::port(sidecar::HTTP_PORT_NAME, HTTP_PORT),
-            sidecar::port(sidecar::GRPC_PORT_NAME, GRPC_PORT),
-            sidecar::port(sidecar::INTERNAL_GRPC_PORT_NAME, INTERNAL_GRPC_PORT),
-            sidecar::port(sidecar::METRICS_PORT_NAME, metrics_port),
-        ]),
-        resources: Some(resources(&a, &mut problems)),
-        liveness_probe: Some(probe(
-            &a,
-            [
-                keys::liveness_probe_delay_seconds,
-                keys::liveness_probe_timeout_seconds,
-                keys::liveness_probe_period_seconds,
-                keys::liveness_probe_threshold,
-            ],
-            &mut problems,
-        )),
-        readiness_probe: Some(probe(
-            &a,
-            [
-                keys::readiness_probe_delay_seconds,
-                keys::readiness_probe_timeout_seconds,
-                keys::readiness_probe_period_seconds,
-                keys::readiness_probe_threshold,
-            ],
-            &mut problems,
-        )),
-        ..Default::default()
-    };
-    let image = settings.sidecar_image.clone();
-    // The app's mount is copied whole, fields unknown to k8s-openapi included.
-    let sidecar = match &view.service_account_mount {
-        Some(mount) => {
-            let mut sidecar = Item::container(&container)
-                .value()
-                .map_err(|e| (e, Vec::new()))?;
-            if let Some(object) = sidecar.as_object_mut() {
-                object.insert("volumeMounts".to_owned(), Value::Array(vec![mount.clone()]));
-            }
-            Item::of_value(&sidecar)
-        }
-        None => Item::container(&container),
-    };
-    let app_env = vec![
-        Item::env(&plain_env(
-            crate::inject::APP_ENV_HTTP_PORT,
-            &HTTP_PORT.to_string(),
-        )),
-        Item::env(&plain_env(
-            crate::inject::APP_ENV_GRPC_PORT,
-            &GRPC_PORT.to_string(),
-        )),
-    ];
-    let additions = Additions {
-        volumes: Vec::new(),
-        sidecar,
-        native_sidecar: false,
-        labels: Vec::new(),
-        app_containers: (0..view.containers.len()).collect(),
-        app_env,
-        app_mounts: Vec::new(),
-        components: None,
-    };
-    Ok(Planned {
-        additions,
-        app_id,
-        image,
-        warnings: warnings_of(&problems),
-        log_notes,
-    })
+    vars
 }

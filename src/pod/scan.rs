@@ -1,12 +1,12 @@
 //! The Pod's JSON text as the API server sends it, read in one pass: the [`PodView`] and the
-//! places where the patcher splices each addition. Building a `Value` tree of the whole Pod and
+//! places where the splice inserts each addition. Building a `Value` tree of the whole Pod and
 //! serialising it again is most of an evaluation's cost, and the policy needs only these few
 //! fields. Text of any other shape (nulls or wrong types where the view reads, escaped or
 //! repeated keys) gives `None`, and the caller parses a `Value` instead, which names the fault.
 
 use serde_json::{Map, Value};
 
-use crate::pod::{ContainerView, PodView, SERVICE_ACCOUNT_MOUNT_PATH};
+use super::view::{ContainerView, PodView, SERVICE_ACCOUNT_MOUNT_PATH, Unread};
 
 /// An object or a list in the text: the offsets of its brackets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,22 +36,6 @@ pub struct Layout {
     pub init_containers: Option<Span>,
 }
 
-/// The view's fields that only some settings read: the scan parses them only when needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
-    pub tolerations: bool,
-    pub owner_references: bool,
-    pub service_account_mount: bool,
-}
-
-impl Needs {
-    pub const ALL: Needs = Needs {
-        tolerations: true,
-        owner_references: true,
-        service_account_mount: true,
-    };
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawPod<'a> {
     pub text: &'a str,
@@ -61,12 +45,8 @@ pub struct RawPod<'a> {
 
 impl<'a> RawPod<'a> {
     /// Reads `text`, which must be valid JSON (serde_json checked it as a raw value).
-    pub fn scan(text: &'a str, needs: Needs) -> Option<RawPod<'a>> {
-        let mut scanner = Scanner {
-            text,
-            pos: 0,
-            needs,
-        };
+    pub fn scan(text: &'a str) -> Option<RawPod<'a>> {
+        let mut scanner = Scanner { text, pos: 0 };
         let (view, layout) = scanner.pod()?;
         scanner.ws();
         (scanner.pos == text.len()).then_some(RawPod { text, view, layout })
@@ -91,7 +71,6 @@ fn once(seen: &mut u16, bit: u16) -> Option<()> {
 struct Scanner<'a> {
     text: &'a str,
     pos: usize,
-    needs: Needs,
 }
 
 impl<'a> Scanner<'a> {
@@ -204,11 +183,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A list the view does not need: skipped, but the `Value` path's type check still holds.
-    fn skip_list(&mut self) -> Option<()> {
+    /// A list the view keeps unread: its text, checked to be a list as the `Value` path
+    /// checks it.
+    fn unread_list(&mut self) -> Option<Unread> {
         self.ws();
         (self.peek()? == b'[').then_some(())?;
-        self.skip_value()
+        let start = self.pos;
+        self.skip_value()?;
+        Some(Unread::of_text(self.text.get(start..self.pos)?))
     }
 
     /// The value's text, parsed on its own (small maps and lists the view keeps whole).
@@ -298,7 +280,7 @@ impl<'a> Scanner<'a> {
     fn volume_mounts(
         &mut self,
         container: &mut ContainerView,
-        service_account_mount: &mut Option<Value>,
+        service_account_mount: &mut Unread,
     ) -> Option<Span> {
         self.list(|s| {
             let (mut seen, mut path) = (0, String::new());
@@ -316,12 +298,8 @@ impl<'a> Scanner<'a> {
                 _ => s.skip_value(),
             })?;
             if seen & 2 != 0 {
-                if s.needs.service_account_mount
-                    && path == SERVICE_ACCOUNT_MOUNT_PATH
-                    && service_account_mount.is_none()
-                {
-                    let text = s.text.get(span.open..=span.close)?;
-                    *service_account_mount = Some(parse(text)?);
+                if path == SERVICE_ACCOUNT_MOUNT_PATH && service_account_mount.is_absent() {
+                    *service_account_mount = Unread::of_text(s.text.get(span.open..=span.close)?);
                 }
                 container.mount_paths.push(path);
             }
@@ -387,12 +365,8 @@ impl<'a> Scanner<'a> {
             }
             "ownerReferences" => {
                 once(&mut seen, 16)?;
-                if s.needs.owner_references {
-                    view.owner_references = s.parsed()?;
-                    Some(())
-                } else {
-                    s.skip_list()
-                }
+                view.owner_references = s.unread_list()?;
+                Some(())
             }
             _ => s.skip_value(),
         })
@@ -420,12 +394,8 @@ impl<'a> Scanner<'a> {
             }
             "tolerations" => {
                 once(&mut seen, 8)?;
-                if s.needs.tolerations {
-                    view.tolerations = s.parsed()?;
-                    Some(())
-                } else {
-                    s.skip_list()
-                }
+                view.tolerations = s.unread_list()?;
+                Some(())
             }
             "serviceAccountName" => {
                 once(&mut seen, 16)?;
@@ -483,7 +453,7 @@ mod tests {
     use serde_json::json;
 
     fn same_view_as_value(text: &str) {
-        let raw = RawPod::scan(text, Needs::ALL).expect("the raw path reads it");
+        let raw = RawPod::scan(text).expect("the raw path reads it");
         let value: Value = serde_json::from_str(text).unwrap();
         assert_eq!(raw.view, PodView::from_json(&value).unwrap());
     }
@@ -511,7 +481,7 @@ mod tests {
     #[test]
     fn the_layout_points_at_the_brackets() {
         let text = r#"{"metadata":{},"spec":{"containers":[{"name":"a","env":[]}]}}"#;
-        let layout = RawPod::scan(text, Needs::ALL).unwrap().layout;
+        let layout = RawPod::scan(text).unwrap().layout;
         let at = |i: usize| text.as_bytes()[i] as char;
         assert_eq!((at(layout.root.open), at(layout.root.close)), ('{', '}'));
         assert_eq!(layout.root.close, text.len() - 1);
@@ -544,7 +514,7 @@ mod tests {
             r#"[]"#,
             r#"null"#,
         ] {
-            assert_eq!(RawPod::scan(text, Needs::ALL), None, "{text}");
+            assert_eq!(RawPod::scan(text), None, "{text}");
         }
     }
 

@@ -1,9 +1,13 @@
 //! A read-only view of the fields of the Pod JSON that injection looks at. The Pod itself is
 //! never deserialised into a typed model, so fields unknown to k8s-openapi survive untouched.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
-use crate::annotations::json_type_name;
+use crate::base::k8s::objects::to_text;
+use crate::base::problem::json_type_name;
+use crate::plan::{Held, PodLists};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ContainerView {
@@ -11,6 +15,43 @@ pub struct ContainerView {
     pub env_names: Vec<String>,
     pub mount_names: Vec<String>,
     pub mount_paths: Vec<String>,
+}
+
+/// A part of the Pod that only some settings read, kept as its JSON text until a builder asks
+/// for it; empty when the Pod lacks it. Two are equal when they hold the same JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Unread(String);
+
+impl Unread {
+    pub fn of_text(text: &str) -> Unread {
+        Unread(text.to_owned())
+    }
+
+    pub fn is_absent(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn of_value(value: &Value) -> Unread {
+        Unread(to_text(value))
+    }
+
+    fn value(&self) -> Option<Value> {
+        serde_json::from_slice(self.0.as_bytes()).ok()
+    }
+
+    /// The list it holds: the reader checked that it is one.
+    fn list(&self) -> Vec<Value> {
+        match self.value() {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl PartialEq for Unread {
+    fn eq(&self, other: &Unread) -> bool {
+        self.value() == other.value()
+    }
 }
 
 /// What injection needs to know about the Pod.
@@ -24,18 +65,55 @@ pub struct PodView {
     pub containers: Vec<ContainerView>,
     pub init_container_names: Vec<String>,
     pub volume_names: Vec<String>,
-    pub tolerations: Vec<Value>,
     pub service_account_name: String,
-    pub owner_references: Vec<Value>,
+    pub(crate) tolerations: Unread,
+    pub(crate) owner_references: Unread,
     /// The first container mount at Kubernetes' token path, whole: 0.11 copies it into daprd.
-    pub service_account_mount: Option<Value>,
+    pub(crate) service_account_mount: Unread,
 }
 
 /// Where Kubernetes mounts a Pod's service-account token.
 pub const SERVICE_ACCOUNT_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
+/// Why the Pod's JSON cannot be read as a Pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodError {
+    NotAnObject {
+        got: &'static str,
+    },
+    NoSpec,
+    /// A field has another JSON type than Kubernetes gives it.
+    WrongType {
+        path: String,
+        expected: &'static str,
+        got: &'static str,
+    },
+}
+
+impl fmt::Display for PodError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PodError::NotAnObject { got } => write!(f, "the Pod must be an object, got {got}"),
+            PodError::NoSpec => f.write_str("the Pod has no spec"),
+            PodError::WrongType {
+                path,
+                expected,
+                got,
+            } => write!(f, "{path} must be {expected}, got {got}"),
+        }
+    }
+}
+
 fn str_field<'a>(object: &'a Map<String, Value>, key: &str) -> &'a str {
     object.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn wrong_type(path: &str, expected: &'static str, other: &Value) -> PodError {
+    PodError::WrongType {
+        path: path.to_owned(),
+        expected,
+        got: json_type_name(other),
+    }
 }
 
 /// An optional list field: absent or null is empty; any other non-list is an error.
@@ -43,14 +121,11 @@ fn list_field<'a>(
     object: &'a Map<String, Value>,
     key: &str,
     path: &str,
-) -> Result<&'a [Value], String> {
+) -> Result<&'a [Value], PodError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(format!(
-            "{path} must be a list, got {}",
-            json_type_name(other)
-        )),
+        Some(other) => Err(wrong_type(path, "a list", other)),
     }
 }
 
@@ -58,14 +133,11 @@ fn map_field<'a>(
     object: &'a Map<String, Value>,
     key: &str,
     path: &str,
-) -> Result<Option<&'a Map<String, Value>>, String> {
+) -> Result<Option<&'a Map<String, Value>>, PodError> {
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
-        Some(other) => Err(format!(
-            "{path} must be an object, got {}",
-            json_type_name(other)
-        )),
+        Some(other) => Err(wrong_type(path, "an object", other)),
     }
 }
 
@@ -81,10 +153,10 @@ fn is_service_account_mount(mount: &Value) -> bool {
     mount.get("mountPath").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_MOUNT_PATH)
 }
 
-fn container_view(item: &Value, path: &str) -> Result<ContainerView, String> {
+fn container_view(item: &Value, path: &str) -> Result<ContainerView, PodError> {
     let object = item
         .as_object()
-        .ok_or_else(|| format!("{path} must be an object, got {}", json_type_name(item)))?;
+        .ok_or_else(|| wrong_type(path, "an object", item))?;
     let env = list_field(object, "env", &format!("{path}.env"))?;
     let mounts = list_field(object, "volumeMounts", &format!("{path}.volumeMounts"))?;
     Ok(ContainerView {
@@ -95,16 +167,26 @@ fn container_view(item: &Value, path: &str) -> Result<ContainerView, String> {
     })
 }
 
+/// A list read whole, kept unread.
+fn unread_list(object: &Map<String, Value>, key: &str, path: &str) -> Result<Unread, PodError> {
+    let items = list_field(object, key, path)?;
+    Ok(if object.get(key).is_some_and(Value::is_array) {
+        Unread::of_value(&Value::Array(items.to_vec()))
+    } else {
+        Unread::default()
+    })
+}
+
 impl PodView {
-    /// Reads the view, or says which field has the wrong shape.
-    pub fn from_json(pod: &Value) -> Result<PodView, String> {
-        let root = pod
-            .as_object()
-            .ok_or_else(|| format!("the Pod must be an object, got {}", json_type_name(pod)))?;
+    /// Reads the view from a parsed Pod, or says which field has the wrong shape.
+    pub fn from_json(pod: &Value) -> Result<PodView, PodError> {
+        let root = pod.as_object().ok_or(PodError::NotAnObject {
+            got: json_type_name(pod),
+        })?;
         let metadata = map_field(root, "metadata", "metadata")?;
         let empty = Map::new();
         let metadata = metadata.unwrap_or(&empty);
-        let spec = map_field(root, "spec", "spec")?.ok_or("the Pod has no spec")?;
+        let spec = map_field(root, "spec", "spec")?.ok_or(PodError::NoSpec)?;
         let container_items = list_field(spec, "containers", "spec.containers")?;
         let containers = container_items
             .iter()
@@ -116,7 +198,7 @@ impl PodView {
             .filter_map(|c| c.get("volumeMounts").and_then(Value::as_array))
             .flatten()
             .find(|m| is_service_account_mount(m))
-            .cloned();
+            .map_or_else(Unread::default, Unread::of_value);
         let init_containers = list_field(spec, "initContainers", "spec.initContainers")?;
         let labels = map_field(metadata, "labels", "metadata.labels")?;
         Ok(PodView {
@@ -130,35 +212,61 @@ impl PodView {
             containers,
             init_container_names: names_of(init_containers, "name"),
             volume_names: names_of(list_field(spec, "volumes", "spec.volumes")?, "name"),
-            tolerations: list_field(spec, "tolerations", "spec.tolerations")?.to_vec(),
+            tolerations: unread_list(spec, "tolerations", "spec.tolerations")?,
             service_account_name: str_field(spec, "serviceAccountName").to_owned(),
-            owner_references: list_field(metadata, "ownerReferences", "metadata.ownerReferences")?
-                .to_vec(),
+            owner_references: unread_list(metadata, "ownerReferences", "metadata.ownerReferences")?,
             service_account_mount,
         })
     }
 
-    /// Dapr's `podContainsSidecarContainer`, containers and initContainers alike.
-    pub fn has_container_named(&self, name: &str) -> bool {
+    pub fn has_app_container_named(&self, name: &str) -> bool {
         self.containers.iter().any(|c| c.name == name)
-            || self.init_container_names.iter().any(|n| n == name)
     }
 
-    /// Dapr's idempotency check for `version`: init containers count from 1.18 on.
-    pub fn has_daprd(&self, version: crate::settings::DaprVersion) -> bool {
-        let name = crate::sidecar::SIDECAR_CONTAINER_NAME;
-        self.containers.iter().any(|c| c.name == name)
-            || (crate::profiles::daprd_found_in_init_containers(version)
-                && self.init_container_names.iter().any(|n| n == name))
+    pub fn has_init_container_named(&self, name: &str) -> bool {
+        self.init_container_names.iter().any(|n| n == name)
     }
 
     pub fn has_volume(&self, name: &str) -> bool {
         self.volume_names.iter().any(|v| v == name)
     }
 
-    /// The annotation's string value, if it has one.
-    pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations.get(key).and_then(Value::as_str)
+    pub fn tolerations(&self) -> Vec<Value> {
+        self.tolerations.list()
+    }
+
+    pub fn owner_references(&self) -> Vec<Value> {
+        self.owner_references.list()
+    }
+
+    pub fn service_account_mount(&self) -> Option<Value> {
+        self.service_account_mount.value()
+    }
+
+    /// The names the lists injection extends hold.
+    pub fn lists(&self) -> PodLists<'_> {
+        PodLists {
+            volumes: Held {
+                names: &self.volume_names,
+                paths: &[],
+            },
+            env: self
+                .containers
+                .iter()
+                .map(|c| Held {
+                    names: &c.env_names,
+                    paths: &[],
+                })
+                .collect(),
+            mounts: self
+                .containers
+                .iter()
+                .map(|c| Held {
+                    names: &c.mount_names,
+                    paths: &c.mount_paths,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -186,7 +294,9 @@ mod tests {
     #[test]
     fn a_pod_without_spec_is_refused() {
         assert_eq!(
-            PodView::from_json(&json!({"metadata": {}})).unwrap_err(),
+            PodView::from_json(&json!({"metadata": {}}))
+                .unwrap_err()
+                .to_string(),
             "the Pod has no spec"
         );
     }
@@ -194,20 +304,25 @@ mod tests {
     #[test]
     fn wrongly_typed_fields_are_named_in_the_error() {
         assert_eq!(
-            PodView::from_json(&json!({"spec": {"containers": {}}})).unwrap_err(),
+            PodView::from_json(&json!({"spec": {"containers": {}}}))
+                .unwrap_err()
+                .to_string(),
             "spec.containers must be a list, got an object"
         );
         assert_eq!(
             PodView::from_json(&json!({"spec": {"containers": [{"name": "a", "env": "x"}]}}))
-                .unwrap_err(),
+                .unwrap_err()
+                .to_string(),
             "spec.containers[0].env must be a list, got a string"
         );
         assert_eq!(
-            PodView::from_json(&json!({"metadata": {"annotations": []}, "spec": {}})).unwrap_err(),
+            PodView::from_json(&json!({"metadata": {"annotations": []}, "spec": {}}))
+                .unwrap_err()
+                .to_string(),
             "metadata.annotations must be an object, got a list"
         );
         assert_eq!(
-            PodView::from_json(&json!("pod")).unwrap_err(),
+            PodView::from_json(&json!("pod")).unwrap_err().to_string(),
             "the Pod must be an object, got a string"
         );
     }
@@ -216,6 +331,6 @@ mod tests {
     fn daprd_is_found_among_init_containers_too() {
         let view =
             PodView::from_json(&json!({"spec": {"initContainers": [{"name": "daprd"}]}})).unwrap();
-        assert!(view.has_container_named("daprd"));
+        assert!(view.has_init_container_named("daprd"));
     }
 }

@@ -1,0 +1,216 @@
+//! The readers: one per annotation type. Each takes the raw value (`None` when absent), the
+//! key and the default, checks the value as Dapr parses it plus what the API server would
+//! refuse, and returns the value to use. A value that cannot be used keeps the default and
+//! becomes a [`Problem`].
+
+use crate::base::go::{is_falsy, is_truthy};
+use crate::base::k8s::quantity as k8s_quantity;
+use crate::base::problem::{Problem, quote};
+
+/// A resource annotation that is present and not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quantity {
+    Valid(String),
+    /// Not a quantity: Dapr then drops all four resource annotations.
+    Invalid,
+}
+
+impl Quantity {
+    pub fn valid(&self) -> Option<&str> {
+        match self {
+            Quantity::Valid(value) => Some(value),
+            Quantity::Invalid => None,
+        }
+    }
+}
+
+/// `resource.ParseQuantity`; an empty value counts as absent, as in Dapr.
+pub fn quantity(
+    raw: Option<&str>,
+    key: &'static str,
+    default: Option<Quantity>,
+    p: &mut Vec<Problem>,
+) -> Option<Quantity> {
+    match raw {
+        None | Some("") => default,
+        Some(v) => match k8s_quantity::validate(v) {
+            Ok(()) => Some(Quantity::Valid(v.to_owned())),
+            Err(reason) => {
+                p.push(Problem::new(
+                    key,
+                    format!("{} is not a quantity ({reason}); all 4 ignored", quote(v)),
+                ));
+                Some(Quantity::Invalid)
+            }
+        },
+    }
+}
+
+pub fn bool(raw: Option<&str>, key: &'static str, default: bool, p: &mut Vec<Problem>) -> bool {
+    match raw {
+        None => default,
+        Some(v) => {
+            if !is_truthy(v) && !is_falsy(v) {
+                p.push(Problem::new(
+                    key,
+                    format!("{} is not a boolean; read as false", quote(v)),
+                ));
+            }
+            is_truthy(v)
+        }
+    }
+}
+
+pub fn opt_bool(
+    raw: Option<&str>,
+    key: &'static str,
+    default: Option<bool>,
+    p: &mut Vec<Problem>,
+) -> Option<bool> {
+    raw.map(|v| bool(Some(v), key, false, p)).or(default)
+}
+
+/// An image the API server accepts: not empty, no surrounding spaces.
+pub fn opt_image(
+    raw: Option<&str>,
+    key: &str,
+    default: Option<String>,
+    p: &mut Vec<Problem>,
+) -> Option<String> {
+    match raw {
+        Some(v) if v.is_empty() || v.trim() != v => {
+            p.push(Problem::new(
+                key,
+                format!("{} is not an image; ignored, using the setting", quote(v)),
+            ));
+            default
+        }
+        _ => raw.map(str::to_owned).or(default),
+    }
+}
+
+/// A seccomp profile type Kubernetes accepts without a `localhostProfile`.
+pub fn seccomp(raw: Option<&str>, key: &str, default: String, p: &mut Vec<Problem>) -> String {
+    match raw {
+        None | Some("") => default,
+        Some(v @ ("RuntimeDefault" | "Unconfined")) => v.to_owned(),
+        Some("Localhost") => {
+            p.push(Problem::new(
+                key,
+                "Localhost needs a localhostProfile no annotation sets; ignored",
+            ));
+            default
+        }
+        Some(v) => {
+            p.push(Problem::new(
+                key,
+                format!("{} is not RuntimeDefault or Unconfined; ignored", quote(v)),
+            ));
+            default
+        }
+    }
+}
+
+pub fn string(raw: Option<&str>, _: &'static str, default: String, _: &mut Vec<Problem>) -> String {
+    raw.map_or(default, str::to_owned)
+}
+
+pub fn opt_string(
+    raw: Option<&str>,
+    _: &'static str,
+    default: Option<String>,
+    _: &mut Vec<Problem>,
+) -> Option<String> {
+    raw.map(str::to_owned).or(default)
+}
+
+/// Placement and scheduler addresses: surrounding quotes, then spaces, are stripped.
+pub fn opt_address(
+    raw: Option<&str>,
+    _: &'static str,
+    default: Option<String>,
+    _: &mut Vec<Problem>,
+) -> Option<String> {
+    raw.map(|v| v.trim_matches(|c| c == '"' || c == '\'').trim().to_owned())
+        .or(default)
+}
+
+fn integer(v: &str, key: &'static str, p: &mut Vec<Problem>) -> Option<i64> {
+    // Go's strconv.ParseInt(v, 10, 64) accepts the same strings as i64's FromStr.
+    match v.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            p.push(Problem::new(
+                key,
+                format!("{} is not an integer; ignored", quote(v)),
+            ));
+            None
+        }
+    }
+}
+
+fn ranged(
+    raw: Option<&str>,
+    key: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+    what: &str,
+    p: &mut Vec<Problem>,
+) -> Option<i64> {
+    let v = raw?;
+    let n = integer(v, key, p)?;
+    if range.contains(&n) {
+        Some(n)
+    } else {
+        p.push(Problem::new(
+            key,
+            format!("{} is not {what}; ignored", quote(v)),
+        ));
+        None
+    }
+}
+
+/// A container port: the API server rejects anything outside 1-65535.
+pub fn port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+    ranged(raw, key, 1..=65535, "a port (1-65535)", p)
+        .and_then(|n| i32::try_from(n).ok())
+        .unwrap_or(default)
+}
+
+/// `app-port`: 0 means "no app port".
+pub fn app_port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+    ranged(raw, key, 0..=65535, "a port (0-65535)", p)
+        .and_then(|n| i32::try_from(n).ok())
+        .unwrap_or(default)
+}
+
+/// Probe timings: the API server rejects negative values.
+pub fn seconds(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+    ranged(raw, key, 0..=i64::from(i32::MAX), "in 0-2147483647", p)
+        .and_then(|n| i32::try_from(n).ok())
+        .unwrap_or(default)
+}
+
+pub fn int32(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+    ranged(
+        raw,
+        key,
+        i64::from(i32::MIN)..=i64::from(i32::MAX),
+        "a 32-bit integer",
+        p,
+    )
+    .and_then(|n| i32::try_from(n).ok())
+    .unwrap_or(default)
+}
+
+pub fn int(raw: Option<&str>, key: &'static str, default: i64, p: &mut Vec<Problem>) -> i64 {
+    raw.and_then(|v| integer(v, key, p)).unwrap_or(default)
+}
+
+pub fn opt_int(
+    raw: Option<&str>,
+    key: &'static str,
+    default: Option<i64>,
+    p: &mut Vec<Problem>,
+) -> Option<i64> {
+    raw.and_then(|v| integer(v, key, p)).or(default)
+}

@@ -1,0 +1,270 @@
+//! What the policy tells people: a [`Problem`] is one warning, a [`Rejection`] is why a Pod is
+//! refused. Both hold data; their text is written by `to_warning` and `Display`, where the
+//! policy's answer is put together. Every warning is `dapr.io/<name>: <what>`, one line.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// One thing the policy could not use as written, reported as an admission warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+    /// An invalid value in the Pod's annotations: with `invalidAnnotations: reject` it rejects
+    /// the Pod. Advice (unknown keys, cluster-side problems) never does.
+    pub invalid_value: bool,
+}
+
+impl Problem {
+    /// An annotation value that was ignored or dropped.
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        Problem {
+            key: key.to_owned(),
+            message: message.into(),
+            invalid_value: true,
+        }
+    }
+
+    /// Advice that does not concern an invalid value.
+    pub fn advice(key: &str, message: impl Into<String>) -> Self {
+        Problem {
+            key: key.to_owned(),
+            message: message.into(),
+            invalid_value: false,
+        }
+    }
+
+    /// `dapr.io/<name>: <what>`, the form every warning takes, under 120 characters.
+    pub fn to_warning(&self) -> String {
+        cap(format!("{}: {}", self.key, self.message))
+    }
+}
+
+/// The warnings of `problems`, in order.
+pub fn warnings_of(problems: &[Problem]) -> Vec<String> {
+    problems.iter().map(Problem::to_warning).collect()
+}
+
+/// Why a Pod is refused, and the problems met before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub reason: Reason,
+    pub problems: Vec<Problem>,
+}
+
+impl Rejection {
+    pub fn new(reason: Reason, problems: &[Problem]) -> Self {
+        Rejection {
+            reason,
+            problems: problems.to_vec(),
+        }
+    }
+}
+
+/// Each way a Pod can be refused, with what its message names. Keys and resource names come
+/// from the layer that found the fault, so this file stays a leaf.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// Dapr's message for a Pod with neither app id nor name.
+    EmptyAppId { annotation: &'static str },
+    /// Dapr's message for an app id whose `<id>-dapr` is not a DNS-1123 label.
+    InvalidAppId {
+        app_id: String,
+        service: String,
+        error: String,
+    },
+    ImageNotAllowed {
+        annotation: &'static str,
+        image: String,
+        allowed: Vec<String>,
+    },
+    /// The trust bundle could not be read (`lookup_error`), or has no key.
+    TrustAnchors {
+        config_map: &'static str,
+        key: &'static str,
+        namespace: String,
+        lookup_error: Option<String>,
+    },
+    ComponentList {
+        annotation: &'static str,
+        namespace: String,
+        error: String,
+    },
+    /// `invalidAnnotations: reject`, with every invalid value.
+    InvalidAnnotations(Vec<Problem>),
+    InvalidSettings {
+        setting: &'static str,
+        error: String,
+    },
+    /// The Pod's JSON has a shape injection cannot work on.
+    UnusablePod(String),
+    /// The object is not JSON.
+    NotJson(String),
+    /// Dapr 0.11's error for an integer annotation it could not parse.
+    ParseInt0_11 { key: &'static str, value: String },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::EmptyAppId { annotation } => {
+                write!(f, "value for the {annotation} annotation is empty")
+            }
+            Reason::InvalidAppId {
+                app_id,
+                service,
+                error,
+            } => write!(
+                f,
+                "invalid app id (input: '{app_id}', service: '{service}'): {error}"
+            ),
+            Reason::ImageNotAllowed {
+                annotation,
+                image,
+                allowed,
+            } => write!(
+                f,
+                "{annotation}: {} is not allowed by the policy setting allowedSidecarImages ({}); use an allowed image or remove the annotation",
+                quote(image),
+                allowed.join(", ")
+            ),
+            Reason::TrustAnchors { .. } => self.write_trust_anchors(f),
+            Reason::ComponentList {
+                annotation,
+                namespace,
+                error,
+            } => write!(
+                f,
+                "cannot list the Dapr Components of namespace {namespace} for {annotation}: {error}; let the PolicyServer list components.dapr.io (examples/rbac.yaml) or remove the annotation"
+            ),
+            Reason::InvalidAnnotations(problems) => write!(
+                f,
+                "invalid Dapr annotations (policy setting invalidAnnotations: reject): {}",
+                warnings_of(problems).join("; ")
+            ),
+            Reason::InvalidSettings { setting, error } => {
+                write!(f, "invalid policy settings: {setting}: {error}")
+            }
+            Reason::UnusablePod(error) => write!(f, "cannot inject the Dapr sidecar: {error}"),
+            Reason::NotJson(error) => write!(f, "cannot read the Pod: {error}"),
+            Reason::ParseInt0_11 { key, value } => write!(
+                f,
+                "error parsing {key} int value {value} : strconv.ParseInt: parsing \"{value}\": invalid syntax"
+            ),
+        }
+    }
+}
+
+impl Reason {
+    /// Never the ConfigMap's data: only where it was looked for and how to fix it.
+    fn write_trust_anchors(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Reason::TrustAnchors {
+            config_map,
+            key,
+            namespace,
+            lookup_error,
+        } = self
+        else {
+            return Ok(());
+        };
+        let place = format!("ConfigMap {config_map} in namespace {namespace}");
+        let fix = "install Dapr's control plane there, let the PolicyServer read it (examples/rbac.yaml), or set the trustAnchors setting";
+        match lookup_error {
+            Some(error) => write!(
+                f,
+                "cannot read the Dapr trust anchors from {place}: {error}; {fix}"
+            ),
+            None => write!(
+                f,
+                "cannot read the Dapr trust anchors: {place} has no {key} key; {fix}"
+            ),
+        }
+    }
+}
+
+/// Longest part of a user value quoted back in a message, so that warnings stay short.
+const QUOTED_VALUE_MAX_CHARS: usize = 24;
+
+/// Longest warning, in characters: `kubectl` shows each on one line.
+pub const WARNING_MAX_CHARS: usize = 119;
+
+/// Cuts a message to [`WARNING_MAX_CHARS`].
+pub fn cap(message: String) -> String {
+    match message
+        .char_indices()
+        .nth(WARNING_MAX_CHARS.saturating_sub(1))
+    {
+        Some((end, _)) if message.chars().count() > WARNING_MAX_CHARS => {
+            let mut cut = message.get(..end).unwrap_or_default().to_owned();
+            cut.push('…');
+            cut
+        }
+        _ => message,
+    }
+}
+
+/// Most warnings in one response: the API server keeps only a few kilobytes of them.
+pub const MAX_WARNINGS: usize = 20;
+
+/// The first [`MAX_WARNINGS`] warnings, the last replaced by a count of those left out.
+pub fn limit_warnings(mut warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() > MAX_WARNINGS {
+        let hidden = warnings
+            .len()
+            .saturating_sub(MAX_WARNINGS.saturating_sub(1));
+        warnings.truncate(MAX_WARNINGS.saturating_sub(1));
+        warnings.push(format!("dapr.io/*: {hidden} more warnings not shown"));
+    }
+    warnings
+}
+
+/// The value in double quotes, cut to a readable length, with control characters escaped.
+pub fn quote(value: &str) -> String {
+    let mut quoted = String::from("\"");
+    for (count, c) in value.chars().enumerate() {
+        if count >= QUOTED_VALUE_MAX_CHARS {
+            quoted.push('…');
+            break;
+        }
+        quoted.extend(c.escape_debug());
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// How a message names the type of a JSON value it did not expect.
+pub fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_twenty_warnings_are_returned_with_a_count_of_the_rest() {
+        let many: Vec<String> = (0..25).map(|i| format!("dapr.io/k{i}: w")).collect();
+        let limited = limit_warnings(many);
+        assert_eq!(limited.len(), 20);
+        assert_eq!(limited[18], "dapr.io/k18: w");
+        assert_eq!(limited[19], "dapr.io/*: 6 more warnings not shown");
+        assert_eq!(limit_warnings(vec!["a".into()]), vec!["a"]);
+    }
+
+    #[test]
+    fn quoted_values_are_cut_and_escaped() {
+        assert_eq!(quote("a\nb"), "\"a\\nb\"");
+        let long = "x".repeat(1000);
+        assert_eq!(quote(&long).chars().count(), 27);
+        assert_eq!(cap("y".repeat(500)).chars().count(), 119);
+        assert_eq!(cap("short".to_owned()), "short");
+    }
+}

@@ -1,0 +1,190 @@
+//! The daprd sidecar and what comes with it, as Dapr's injector (`pkg/injector/patcher`) adds
+//! them. For Dapr 1.16 to 1.18 ([`inject`]): the annotations are read and checked, the app id
+//! and the image decided, then the cluster is asked what the sidecar needs ([`lookups`]), and
+//! the [`Plan`] is built from those facts without further I/O. Dapr 0.11's layout differs
+//! everywhere and is built in [`v0_11`].
+//!
+//! Where each part is built: `args.rs` (daprd's flags), `env.rs` (daprd's env, the app
+//! containers' env, `dapr.io/env`), `container.rs` (ports, resources, probes, securityContext),
+//! `volumes.rs` (token, socket, user mounts), `components.rs` (pluggable components) and
+//! `app_id.rs` (the app id).
+
+mod app_id;
+mod args;
+mod components;
+mod container;
+mod env;
+mod inputs;
+mod lookups;
+pub mod v0_11;
+mod volumes;
+
+pub use lookups::Facts;
+
+use crate::annotations::{DaprAnnotations, keys, unknown};
+use crate::base::dapr::{DaprVersion, label};
+use crate::base::problem::{Problem, Reason, Rejection};
+use crate::cluster::Cluster;
+use crate::plan::{Additions, Item, Plan};
+use crate::pod::PodView;
+use crate::profiles::{self, SchedulerInputs};
+use crate::settings::{InvalidAnnotations, Settings};
+use inputs::SidecarInputs;
+
+/// Dapr 1.16 to 1.18: checks, lookups, then the plan. `from_owner`: a Pod without app id and
+/// name takes its owner's name.
+pub fn inject(
+    view: &PodView,
+    namespace: &str,
+    from_owner: bool,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Plan, Rejection> {
+    let mut problems = Vec::new();
+    let annotations = read_annotations(view, settings.dapr_version, &mut problems);
+    let app_id = app_id::resolve(&annotations, view, from_owner, &mut problems);
+    let checked = app_id::validate(&app_id).and_then(|()| check_image(&annotations, settings));
+    checked.map_err(|reason| Rejection::new(reason, &problems))?;
+    let facts = lookups::facts(&annotations, namespace, settings, cluster)
+        .map_err(|reason| Rejection::new(reason, &problems))?;
+    plan(
+        view,
+        namespace,
+        &annotations,
+        app_id,
+        facts,
+        settings,
+        problems,
+    )
+}
+
+/// The annotations this release reads, with its probe defaults, and a warning for each key
+/// it does not read.
+fn read_annotations(
+    view: &PodView,
+    version: DaprVersion,
+    problems: &mut Vec<Problem>,
+) -> DaprAnnotations {
+    let (known, newer) = profiles::known_annotations(version, &view.annotations);
+    let mut annotations = DaprAnnotations::parse(&known, problems);
+    profiles::apply_probe_defaults(version, &mut annotations, &known);
+    problems.extend(newer);
+    problems.extend(unknown::check(&view.annotations, false));
+    annotations
+}
+
+/// The daprd image must match `allowedSidecarImages`.
+fn check_image(a: &DaprAnnotations, settings: &Settings) -> Result<(), Reason> {
+    let image = a
+        .sidecar_image
+        .as_deref()
+        .unwrap_or(&settings.sidecar_image);
+    if settings.image_allowed(image) {
+        return Ok(());
+    }
+    Err(Reason::ImageNotAllowed {
+        annotation: keys::sidecar_image,
+        image: image.to_owned(),
+        allowed: settings.allowed_sidecar_images.clone(),
+    })
+}
+
+/// The pure part: with the cluster's facts known, what the Pod receives.
+pub fn plan(
+    view: &PodView,
+    namespace: &str,
+    a: &DaprAnnotations,
+    app_id: String,
+    facts: Facts,
+    settings: &Settings,
+    mut problems: Vec<Problem>,
+) -> Result<Plan, Rejection> {
+    let injected = components::injectable(&app_id, &facts.components, &mut problems);
+    let (declared, app_containers) = components::declared_and_app_containers(a, view);
+    let volumes = volumes::daprd_volumes(a, view, settings, &mut problems);
+    let components = components::additions(a, settings, view, declared, injected, &mut problems);
+    let native_sidecar = a.enable_native_sidecar.unwrap_or(settings.native_sidecar);
+    let inputs = SidecarInputs {
+        annotations: a,
+        settings,
+        namespace,
+        app_id: &app_id,
+        mtls_enabled: facts.mtls_enabled,
+        trust_anchors: &facts.trust_anchors,
+        native_sidecar,
+        set_command: tolerates_entrypoint_removal(view, settings),
+        volume_mounts: volumes.daprd_mounts,
+        components_socket_mount: components.as_ref().map(|(mount, _)| mount.clone()),
+        scheduler: scheduler(a, settings),
+    };
+    let container = container::build(&inputs, &mut problems);
+    reject_invalid_annotations(settings, &problems)?;
+    let app_env = env::app_env(a, &mut problems);
+    let additions = Additions {
+        volumes: volumes.volumes,
+        sidecar: Item::container(&container),
+        native_sidecar,
+        labels: labels(a, &app_id),
+        app_containers,
+        app_env,
+        app_mounts: volumes.app_mounts.iter().map(Item::mount).collect(),
+        components: components.map(|(_, c)| c),
+    };
+    Ok(Plan {
+        additions,
+        app_id,
+        image: container.image.unwrap_or_default(),
+        problems,
+        log_notes: facts.log_notes,
+    })
+}
+
+/// A Pod toleration equal to one of `ignoreEntrypointTolerations` (Dapr's `utils.Contains`).
+fn tolerates_entrypoint_removal(view: &PodView, settings: &Settings) -> bool {
+    let ignored = &settings.ignore_entrypoint_tolerations;
+    !ignored.is_empty()
+        && view
+            .tolerations()
+            .iter()
+            .any(|t| ignored.iter().any(|i| i.equals_pod_toleration(t)))
+}
+
+fn scheduler(a: &DaprAnnotations, s: &Settings) -> profiles::Scheduler {
+    profiles::scheduler(
+        s.dapr_version,
+        SchedulerInputs {
+            annotation: a.scheduler_host_address.as_deref(),
+            enabled: s.scheduler_enabled,
+            replicas: s.scheduler_replicas_1_16(),
+            control_plane_namespace: &s.control_plane_namespace,
+            cluster_domain: &s.cluster_domain,
+        },
+    )
+}
+
+/// `invalidAnnotations: reject`: every invalid value found so far rejects the Pod.
+fn reject_invalid_annotations(settings: &Settings, problems: &[Problem]) -> Result<(), Rejection> {
+    if settings.invalid_annotations != InvalidAnnotations::Reject {
+        return Ok(());
+    }
+    let invalid: Vec<Problem> = problems
+        .iter()
+        .filter(|p| p.invalid_value)
+        .cloned()
+        .collect();
+    if invalid.is_empty() {
+        return Ok(());
+    }
+    Err(Rejection::new(
+        Reason::InvalidAnnotations(invalid),
+        problems,
+    ))
+}
+
+fn labels(a: &DaprAnnotations, app_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (label::SIDECAR_INJECTED, "true".to_owned()),
+        (label::APP_ID, app_id.to_owned()),
+        (label::METRICS_ENABLED, a.enable_metrics.to_string()),
+    ]
+}

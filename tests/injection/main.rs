@@ -1,0 +1,16 @@
+//! The injection, natively, one topic a file: which Pods are injected (gating), daprd's flags
+//! (args), its container (container), env vars (env), volumes and mounts (volumes), pluggable
+//! components (components), the Dapr releases (profiles), and what the policy adds beyond
+//! Dapr (beyond). Every test runs the whole core on a Pod as the API server sends it, with the
+//! cluster answered by the shared `Canned` double.
+
+mod support;
+
+mod args;
+mod beyond;
+mod components;
+mod container;
+mod env;
+mod gating;
+mod profiles;
+mod volumes;

@@ -1,0 +1,218 @@
+//! The worked example of section 10 of the specification, and the helpers every topic uses.
+
+#![allow(dead_code)]
+
+use dapr_sidecar_injector::{Admission, Canned, Decision, Outcome, Settings, evaluate};
+use serde_json::{Value, json};
+
+pub use dapr_sidecar_injector::CANNED_TRUST_ANCHORS as PEM;
+
+/// A ReplicaSet controller creating a Pod, as the API server names it.
+pub fn controller() -> Admission<'static> {
+    Admission {
+        kind: "Pod",
+        operation: "CREATE",
+        namespace: "default",
+        username: "system:serviceaccount:kube-system:replicaset-controller",
+        groups: vec![
+            "system:serviceaccounts",
+            "system:serviceaccounts:kube-system",
+            "system:authenticated",
+        ],
+    }
+}
+
+/// The Pod of section 10 of the specification, as the API server sends it.
+pub fn worked_example_pod() -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": "myapp-7c9d-",
+            "namespace": "default",
+            "labels": {"app": "myapp"},
+            "annotations": {"dapr.io/enabled": "true", "dapr.io/app-id": "myapp", "dapr.io/app-port": "8080"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "myapp-7c9d", "uid": "0d5e3c52-8f8e-4f3c-9b7e-3a1f6f2c0a11", "controller": true, "blockOwnerDeletion": true}]
+        },
+        "spec": {
+            "containers": [{
+                "name": "app",
+                "image": "example/myapp:1.0",
+                "volumeMounts": [{"name": "kube-api-access-x1y2z", "readOnly": true, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]
+            }],
+            "volumes": [{"name": "kube-api-access-x1y2z", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}}]
+        }
+    })
+}
+
+/// The flags every 1.16-1.18 daprd gets, in Dapr's order, with the worked example's values.
+pub const ALWAYS: &[&str] = &[
+    "--dapr-http-port",
+    "3500",
+    "--dapr-grpc-port",
+    "50001",
+    "--dapr-internal-grpc-port",
+    "50002",
+    "--dapr-listen-addresses",
+    "[::1],127.0.0.1",
+    "--dapr-public-port",
+    "3501",
+    "--app-id",
+    "myapp",
+    "--app-protocol",
+    "http",
+    "--log-level",
+    "info",
+    "--dapr-graceful-shutdown-seconds",
+    "-1",
+    "--mode",
+    "kubernetes",
+    "--control-plane-address",
+    "dapr-api.dapr-system.svc.cluster.local:443",
+    "--sentry-address",
+    "dapr-sentry.dapr-system.svc.cluster.local:443",
+];
+
+/// The rest of the worked example's flags.
+pub const WORKED_EXAMPLE_TAIL: &[&str] = &[
+    "--app-port",
+    "8080",
+    "--enable-metrics",
+    "--metrics-port",
+    "9090",
+    "--placement-host-address",
+    "dapr-placement-server.dapr-system.svc.cluster.local:50005",
+    "--enable-mtls",
+    "--scheduler-host-address",
+    "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443",
+];
+
+/// `/daprd`, the flags of [`ALWAYS`] with some values changed, then `tail`.
+pub fn daprd_args(changed: &[(&str, &str)], tail: &[&str]) -> Vec<String> {
+    let mut args = vec!["/daprd".to_owned()];
+    let mut flags = ALWAYS.iter();
+    while let (Some(flag), Some(value)) = (flags.next(), flags.next()) {
+        let value = changed
+            .iter()
+            .find(|(f, _)| f == flag)
+            .map_or(*value, |(_, v)| *v);
+        args.extend([flag.to_string(), value.to_owned()]);
+    }
+    args.extend(tail.iter().map(|s| s.to_string()));
+    args
+}
+
+/// The worked example's daprd arguments: `/daprd` and every flag.
+pub fn worked_example_args() -> Vec<String> {
+    daprd_args(&[], WORKED_EXAMPLE_TAIL)
+}
+
+/// The daprd container of section 10, with `<PEM>` as the trust anchors.
+pub fn worked_example_daprd() -> Value {
+    json!({
+        "name": "daprd", "image": "ghcr.io/dapr/daprd:1.18.3",
+        "args": worked_example_args(),
+        "ports": [{"name": "dapr-http", "containerPort": 3500}, {"name": "dapr-grpc", "containerPort": 50001},
+                  {"name": "dapr-internal", "containerPort": 50002}, {"name": "dapr-metrics", "containerPort": 9090}],
+        "env": [{"name": "NAMESPACE", "value": "default"}, {"name": "DAPR_TRUST_ANCHORS", "value": PEM},
+                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "DAPR_CONTROLPLANE_NAMESPACE", "value": "dapr-system"},
+                {"name": "DAPR_CONTROLPLANE_TRUST_DOMAIN", "value": "cluster.local"}],
+        "resources": {},
+        "volumeMounts": [{"name": "dapr-identity-token", "readOnly": true, "mountPath": "/var/run/secrets/dapr.io/sentrytoken"}],
+        "livenessProbe": {"tcpSocket": {"port": 3501}, "initialDelaySeconds": 180, "timeoutSeconds": 3, "periodSeconds": 10, "failureThreshold": 5},
+        "readinessProbe": {"httpGet": {"path": "/v1.0/healthz", "port": 3501}, "initialDelaySeconds": 1, "timeoutSeconds": 1, "periodSeconds": 1, "failureThreshold": 5},
+        "imagePullPolicy": "IfNotPresent",
+        "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false}
+    })
+}
+
+/// The worked example's Pod after Dapr's patch of section 10 is applied.
+pub fn worked_example_result() -> Value {
+    let mut pod = worked_example_pod();
+    pod["spec"]["volumes"].as_array_mut().unwrap().push(json!({"name": "dapr-identity-token", "projected": {"sources": [{"serviceAccountToken": {"audience": "spiffe://cluster.local/ns/dapr-system/dapr-sentry", "expirationSeconds": 7200, "path": "token"}}], "defaultMode": 420}}));
+    pod["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(worked_example_daprd());
+    let labels = pod["metadata"]["labels"].as_object_mut().unwrap();
+    labels.insert("dapr.io/sidecar-injected".into(), json!("true"));
+    labels.insert("dapr.io/app-id".into(), json!("myapp"));
+    labels.insert("dapr.io/metrics-enabled".into(), json!("true"));
+    pod["spec"]["containers"][0]["env"] = json!([{"name": "DAPR_HTTP_PORT", "value": "3500"}, {"name": "DAPR_GRPC_PORT", "value": "50001"}, {"name": "APP_PROTOCOL", "value": "http"}]);
+    pod
+}
+
+pub fn run(pod: Value, settings: &Settings, cluster: &Canned) -> Outcome {
+    evaluate(&controller(), pod, settings, cluster)
+}
+
+/// The worked example's cluster: no Configuration, a trust bundle.
+pub fn control_plane() -> Canned {
+    Canned::default()
+}
+
+pub fn mutated(outcome: &Outcome) -> &Value {
+    match &outcome.decision {
+        Decision::Mutate(pod) => pod,
+        other => panic!(
+            "expected a mutation, got {other:?} (warnings {:?})",
+            outcome.warnings
+        ),
+    }
+}
+
+pub fn daprd(pod: &Value) -> &Value {
+    pod["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(
+            pod["spec"]["initContainers"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
+        .find(|c| c["name"] == "daprd")
+        .expect("a daprd container")
+}
+
+pub fn with_annotations(extra: Value) -> Value {
+    let mut pod = worked_example_pod();
+    for (k, v) in extra.as_object().unwrap() {
+        pod["metadata"]["annotations"][k] = v.clone();
+    }
+    pod
+}
+
+pub fn args_of(pod: &Value) -> Vec<String> {
+    serde_json::from_value(daprd(pod)["args"].clone()).unwrap()
+}
+
+/// daprd's args after injecting the worked example with these annotations.
+pub fn args_with(annotations: Value) -> Vec<String> {
+    args_of(mutated(&run(
+        with_annotations(annotations),
+        &Settings::default(),
+        &control_plane(),
+    )))
+}
+
+/// The settings of one Dapr release.
+pub fn version(v: &str) -> Settings {
+    serde_json::from_value(json!({"daprVersion": v})).unwrap()
+}
+
+/// A controller's Pod without `dapr.io/app-id`, owned by the ReplicaSet of Deployment
+/// `orders-api`.
+pub fn controller_pod_without_app_id() -> Value {
+    let mut pod = worked_example_pod();
+    pod["metadata"]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dapr.io/app-id");
+    pod["metadata"]["generateName"] = json!("orders-api-7c9d8f6b5-");
+    pod["metadata"]["labels"]["pod-template-hash"] = json!("7c9d8f6b5");
+    pod["metadata"]["ownerReferences"][0]["name"] = json!("orders-api-7c9d8f6b5");
+    pod
+}
