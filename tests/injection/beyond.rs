@@ -5,6 +5,7 @@
 use dapr_sidecar_injector::{
     Admission, Decision, InvalidAnnotations, SecurityProfile, Settings, evaluate,
 };
+use rstest::rstest;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -93,36 +94,24 @@ fn a_request_above_its_limit_drops_all_four_as_the_api_server_would_reject_it() 
     );
 }
 
-#[test]
-fn sidecar_resources_are_defaults_that_annotations_override_field_by_field() {
+/// The setting `sidecarResources` under the four annotations, field by field.
+#[rstest]
+#[case::no_annotation(json!({}), json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}))]
+#[case::two_limits_overridden(
+    json!({"dapr.io/sidecar-memory-limit": "1Gi", "dapr.io/sidecar-cpu-limit": "2"}),
+    json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}})
+)]
+#[case::one_invalid_drops_all_four(
+    json!({"dapr.io/sidecar-memory-limit": "1Gi", "dapr.io/sidecar-cpu-limit": "x"}),
+    json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}})
+)]
+fn sidecar_resources_are_defaults_that_annotations_override_field_by_field(
+    #[case] annotations: Value,
+    #[case] resources: Value,
+) {
     let settings: Settings = serde_json::from_value(json!({"sidecarResources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}})).unwrap();
-    let out = run(worked_example_pod(), &settings, &control_plane());
-    assert_eq!(
-        daprd(mutated(&out))["resources"],
-        json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}})
-    );
-    let out = run(
-        with_annotations(
-            json!({"dapr.io/sidecar-memory-limit": "1Gi", "dapr.io/sidecar-cpu-limit": "2"}),
-        ),
-        &settings,
-        &control_plane(),
-    );
-    assert_eq!(
-        daprd(mutated(&out))["resources"],
-        json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}})
-    );
-    let out = run(
-        with_annotations(
-            json!({"dapr.io/sidecar-memory-limit": "1Gi", "dapr.io/sidecar-cpu-limit": "x"}),
-        ),
-        &settings,
-        &control_plane(),
-    );
-    assert_eq!(
-        daprd(mutated(&out))["resources"],
-        json!({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}})
-    );
+    let out = run(with_annotations(annotations), &settings, &control_plane());
+    assert_eq!(daprd(mutated(&out))["resources"], resources);
 }
 
 /// The container rules of Pod Security "restricted" (Kubernetes 1.25+), as the API server checks them.
