@@ -3,7 +3,7 @@
 
 use crate::annotations::keys;
 use crate::base::go::glob_match;
-use crate::base::problem::{Problem, quote};
+use crate::base::problem::{Problem, WARNING_MAX_CHARS, name};
 
 /// Dapr's `AllowedServiceAccountInfos`.
 pub const BUILT_IN_SERVICE_ACCOUNTS: &[&str] = &[
@@ -97,27 +97,73 @@ impl<'a> ServiceAccountMatcher<'a> {
     }
 }
 
-/// Why a requester may not trigger injection, or `None` when it may.
+/// Why a requester may not trigger injection (nothing when it may). For a service account, a
+/// second warning gives the exact `allowedServiceAccounts` entry that would let it: both
+/// names whole do not fit in one warning.
 pub fn unauthorized_reason<G: AsRef<str>>(
     matcher: &ServiceAccountMatcher,
     username: &str,
     groups: &[G],
-) -> Option<Problem> {
+) -> Vec<Problem> {
     if matcher.matches_username(username)
         || groups.iter().any(|g| g.as_ref() == SYSTEM_MASTERS_GROUP)
     {
-        return None;
+        return Vec::new();
     }
-    let who = if username.is_empty() {
-        "an anonymous requester".to_owned()
-    } else {
-        quote(username)
-    };
-    Some(Problem::advice(
-        keys::enabled,
-        format!("not injected: {who} may not inject; add it to setting allowedServiceAccounts"),
-    ))
+    let warn = |message: String| Problem::advice(keys::enabled, message);
+    match service_account(username) {
+        Some((namespace, account)) => vec![
+            warn(format!(
+                "not injected: {} may not trigger injection",
+                requester(namespace, account)
+            )),
+            warn(format!(
+                "to let it, add {} to the setting allowedServiceAccounts",
+                name(&format!("{namespace}:{account}"))
+            )),
+        ],
+        None if username.is_empty() => vec![warn(
+            "not injected: an anonymous requester may not trigger injection".to_owned(),
+        )],
+        None => vec![warn(format!(
+            "not injected: user {} is not an allowed service account nor in system:masters",
+            name(username)
+        ))],
+    }
 }
+
+/// `system:serviceaccount:<namespace>:<name>` as its two parts.
+fn service_account(username: &str) -> Option<(&str, &str)> {
+    let rest = username.strip_prefix(SERVICE_ACCOUNT_USER_PREFIX)?;
+    let (namespace, account) = rest.split_once(':')?;
+    (!namespace.is_empty() && !account.is_empty()).then_some((namespace, account))
+}
+
+/// The requester's username. One too long for its warning has its account name cut in the
+/// middle, keeping the namespace and the name's end.
+fn requester(namespace: &str, account: &str) -> String {
+    const FIXED: &str = "dapr.io/enabled: not injected:  may not trigger injection";
+    let whole = format!("{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{account}");
+    let length = FIXED.len().saturating_add(whole.chars().count());
+    let excess = length.saturating_sub(WARNING_MAX_CHARS);
+    if excess == 0 {
+        return whole;
+    }
+    let chars: Vec<char> = account.chars().collect();
+    let kept = chars
+        .len()
+        .saturating_sub(excess.saturating_add(1))
+        .max(ACCOUNT_MIN_CHARS);
+    let head: String = chars.iter().take(kept.div_ceil(2)).collect();
+    let tail: String = chars
+        .iter()
+        .skip(chars.len().saturating_sub(kept / 2))
+        .collect();
+    format!("{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{head}…{tail}")
+}
+
+/// The shortest an account name is cut to in a requester.
+const ACCOUNT_MIN_CHARS: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -165,12 +211,56 @@ mod tests {
     #[test]
     fn system_masters_is_authorized_whoever_it_is() {
         let m = ServiceAccountMatcher::with_built_ins::<&str>(&[]).unwrap();
-        assert_eq!(unauthorized_reason(&m, "admin", &["system:masters"]), None);
+        assert!(unauthorized_reason(&m, "admin", &["system:masters"]).is_empty());
         assert_eq!(
-            unauthorized_reason(&m, "jane", &["system:authenticated"])
-                .unwrap()
-                .to_warning(),
-            "dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting allowedServiceAccounts"
+            warnings("jane"),
+            vec![
+                "dapr.io/enabled: not injected: user \"jane\" is not an allowed service account nor in system:masters"
+            ]
+        );
+    }
+
+    fn warnings(username: &str) -> Vec<String> {
+        let m = ServiceAccountMatcher::with_built_ins::<&str>(&[]).unwrap();
+        unauthorized_reason(&m, username, &["system:authenticated"])
+            .iter()
+            .map(Problem::to_warning)
+            .collect()
+    }
+
+    #[test]
+    fn a_service_account_is_named_whole_then_the_entry_to_add() {
+        assert_eq!(
+            warnings("system:serviceaccount:smoke-tests:ci-deployer"),
+            vec![
+                "dapr.io/enabled: not injected: system:serviceaccount:smoke-tests:ci-deployer may not trigger injection",
+                "dapr.io/enabled: to let it, add \"smoke-tests:ci-deployer\" to the setting allowedServiceAccounts",
+            ]
+        );
+        assert_eq!(
+            warnings(""),
+            vec!["dapr.io/enabled: not injected: an anonymous requester may not trigger injection"]
+        );
+    }
+
+    #[test]
+    fn a_service_account_too_long_for_a_warning_keeps_its_namespace_and_end_and_an_exact_entry() {
+        let account = format!("release-{}-bot", "x".repeat(25));
+        let w = warnings(&format!("system:serviceaccount:payments:{account}"));
+        assert!(w.iter().all(|w| w.chars().count() <= 119), "{w:?}");
+        assert!(
+            w[0].starts_with(
+                "dapr.io/enabled: not injected: system:serviceaccount:payments:release-"
+            ),
+            "{w:?}"
+        );
+        assert!(w[0].ends_with("xx-bot may not trigger injection"), "{w:?}");
+        assert_eq!(w[0].chars().count(), 119);
+        assert_eq!(
+            w[1],
+            format!(
+                "dapr.io/enabled: to let it, add \"payments:{account}\" to the setting allowedServiceAccounts"
+            )
         );
     }
 }

@@ -370,9 +370,7 @@ fn a_requester_without_user_info_is_not_authorized_and_gets_a_warning() {
     assert!(r.accepted && r.mutated_object.is_none());
     assert_eq!(
         r.warnings.unwrap(),
-        vec![
-            "dapr.io/enabled: not injected: an anonymous requester may not inject; add it to setting allowedServiceAccounts"
-        ]
+        vec!["dapr.io/enabled: not injected: an anonymous requester may not trigger injection"]
     );
     assert_eq!(cluster.calls().len(), 0);
 }

@@ -37,7 +37,7 @@ impl Problem {
 
     /// `dapr.io/<name>: <what>`, the form every warning takes, under 120 characters.
     pub fn to_warning(&self) -> String {
-        cap(format!("{}: {}", self.key, self.message))
+        fit(format!("{}: {}", self.key, self.message))
     }
 }
 
@@ -103,6 +103,11 @@ pub enum Reason {
     NotJson(String),
     /// Dapr 0.11's error for an integer annotation it could not parse.
     ParseInt0_11 { key: &'static str, value: String },
+    /// A workload whose every Pod would be refused for `reason`.
+    PodsOf {
+        workload: String,
+        reason: Box<Reason>,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -126,7 +131,7 @@ impl fmt::Display for Reason {
             } => write!(
                 f,
                 "{annotation}: {} is not allowed by the policy setting allowedSidecarImages ({}); use an allowed image or remove the annotation",
-                quote(image),
+                name(image),
                 allowed.join(", ")
             ),
             Reason::TrustAnchors { .. } => self.write_trust_anchors(f),
@@ -152,6 +157,16 @@ impl fmt::Display for Reason {
                 f,
                 "error parsing {key} int value {value} : strconv.ParseInt: parsing \"{value}\": invalid syntax"
             ),
+            Reason::PodsOf { workload, reason } => {
+                write!(f, "{workload}: its Pods would be rejected: {reason}")?;
+                if let Reason::EmptyAppId { annotation } = **reason {
+                    write!(
+                        f,
+                        "; set {annotation} in the pod template, or turn on the policy setting appIdFromOwner"
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -189,7 +204,60 @@ const QUOTED_VALUE_MAX_CHARS: usize = 24;
 /// Longest warning, in characters: `kubectl` shows each on one line.
 pub const WARNING_MAX_CHARS: usize = 119;
 
-/// Cuts a message to [`WARNING_MAX_CHARS`].
+/// The shortest a quoted name is cut to, so that both of its ends still say something.
+const NAME_MIN_CHARS: usize = 12;
+
+/// The message within [`WARNING_MAX_CHARS`], spending the budget on the names and the advice:
+/// the longest quoted name is cut in the middle (keeping its start, such as a namespace, and
+/// its end) until the message fits. Only a message whose names are cut as far as they go is
+/// cut at its end.
+pub fn fit(message: String) -> String {
+    let mut chars: Vec<char> = message.chars().collect();
+    while chars.len() > WARNING_MAX_CHARS {
+        // A cut must shorten the text: it takes out two characters at least and puts one `…`.
+        let Some((start, end)) = quoted_runs(&chars)
+            .into_iter()
+            .filter(|(start, end)| end.saturating_sub(*start) > NAME_MIN_CHARS.saturating_add(1))
+            .max_by_key(|(start, end)| end.saturating_sub(*start))
+        else {
+            break;
+        };
+        let excess = chars.len().saturating_sub(WARNING_MAX_CHARS);
+        let kept = end
+            .saturating_sub(start)
+            .saturating_sub(excess.saturating_add(1))
+            .max(NAME_MIN_CHARS);
+        let head = kept.div_ceil(2);
+        let tail = kept.saturating_sub(head);
+        let cut_from = start.saturating_add(head);
+        let cut_to = end.saturating_sub(tail);
+        chars.splice(cut_from..cut_to, ['…']);
+    }
+    cap(chars.into_iter().collect())
+}
+
+/// The contents of each `"…"` run, as written by [`quote`] and [`name`] (escaped quotes stay
+/// inside), as character ranges.
+fn quoted_runs(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut escaped = false;
+    for (i, &c) in chars.iter().enumerate() {
+        match (open, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(start), '"') => {
+                runs.push((start, i));
+                open = None;
+            }
+            (None, '"') => open = Some(i.saturating_add(1)),
+            _ => {}
+        }
+    }
+    runs
+}
+
+/// Cuts a message to [`WARNING_MAX_CHARS`] at its end.
 pub fn cap(message: String) -> String {
     match message
         .char_indices()
@@ -219,7 +287,17 @@ pub fn limit_warnings(mut warnings: Vec<String>) -> Vec<String> {
     warnings
 }
 
-/// The value in double quotes, cut to a readable length, with control characters escaped.
+/// A name (an app id, a volume, a path, a container, a requester) in double quotes, whole and
+/// escaped: [`fit`] cuts it in the middle only when the warning would not fit otherwise.
+pub fn name(identifier: &str) -> String {
+    let mut quoted = String::with_capacity(identifier.len().saturating_add(2));
+    quoted.push('"');
+    quoted.extend(identifier.chars().flat_map(char::escape_debug));
+    quoted.push('"');
+    quoted
+}
+
+/// A user value in double quotes, cut to a readable length, with control characters escaped.
 pub fn quote(value: &str) -> String {
     let mut quoted = String::from("\"");
     for (count, c) in value.chars().enumerate() {
@@ -257,6 +335,40 @@ mod tests {
         assert_eq!(limited[18], "dapr.io/k18: w");
         assert_eq!(limited[19], "dapr.io/*: 6 more warnings not shown");
         assert_eq!(limit_warnings(vec!["a".into()]), vec!["a"]);
+    }
+
+    #[test]
+    fn a_warning_that_is_too_long_cuts_its_longest_name_in_the_middle() {
+        let long = format!("team-{}-end", "x".repeat(150));
+        let warning = Problem::new(
+            "dapr.io/volume-mounts",
+            format!(
+                "volume {} does not exist in the Pod; mount skipped",
+                name(&long)
+            ),
+        )
+        .to_warning();
+        assert_eq!(warning.chars().count(), WARNING_MAX_CHARS);
+        assert!(
+            warning.starts_with("dapr.io/volume-mounts: volume \"team-xxx"),
+            "{warning}"
+        );
+        assert!(
+            warning.ends_with("xxx-end\" does not exist in the Pod; mount skipped"),
+            "{warning}"
+        );
+        assert_eq!(warning.matches('…').count(), 1);
+    }
+
+    #[test]
+    fn a_warning_that_fits_keeps_its_names_whole() {
+        let warning =
+            Problem::new("dapr.io/app-id", format!("using {}", name("a\"b"))).to_warning();
+        assert_eq!(warning, "dapr.io/app-id: using \"a\\\"b\"");
+        assert_eq!(
+            quoted_runs(&"x \"a\\\"b\" and \"c\"".chars().collect::<Vec<_>>()),
+            vec![(3, 7), (14, 15)]
+        );
     }
 
     #[test]
