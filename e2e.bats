@@ -79,7 +79,7 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
   added /spec/containers/1 | jq -e '[.env[].name] == ["NAMESPACE","DAPR_TRUST_ANCHORS","POD_NAME","DAPR_CONTROLPLANE_NAMESPACE","DAPR_CONTROLPLANE_TRUST_DOMAIN"] and (.env[1].value | startswith("-----BEGIN CERTIFICATE-----"))'
   added /spec/containers/1 | jq -e '.readinessProbe.httpGet == {"path":"/v1.0/healthz","port":3501} and .livenessProbe.tcpSocket == {"port":3501} and .livenessProbe.initialDelaySeconds == 180'
   added /spec/volumes/1 | jq -e '. == {"name":"dapr-identity-token","projected":{"defaultMode":420,"sources":[{"serviceAccountToken":{"audience":"spiffe://cluster.local/ns/dapr-system/dapr-sentry","expirationSeconds":7200,"path":"token"}}]}}'
-  echo "${output}" | jq -e '.auditAnnotations == {"dapr.io/app-id":"myapp","dapr.io/sidecar-image":"ghcr.io/dapr/daprd:1.18.3"} and .warnings == null'
+  echo "${output}" | jq -e '.auditAnnotations == {"app-id":"myapp","sidecar-image":"ghcr.io/dapr/daprd:1.18.3","dapr-version":"1.18"} and .warnings == null'
   # the whole Pod, as section 10 describes it
   patched_object pod_worked_example.json | jq -e --slurpfile expected test_data/expected/pod_worked_example.mutated.json '. == $expected[0]'
 }
@@ -101,7 +101,7 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
 
 @test "an unauthorized requester gets a warning and no sidecar" {
   evaluate pod_by_unauthorized_user.json session_no_lookups.yml
-  assert_untouched '["dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting allowedServiceAccounts"]'
+  assert_untouched '["dapr.io/enabled: not injected: user \"jane\" is not an allowed service account nor in system:masters"]'
 }
 
 @test "an invalid app id rejects the Pod with Dapr's message" {
@@ -193,6 +193,21 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
 @test "a Deployment is accepted untouched" {
   evaluate deployment_creation.json session_no_lookups.yml
   assert_untouched
+}
+
+@test "a Deployment CREATE gets the warnings of its Pods and no patch" {
+  evaluate workload_deployment_create.json session_no_lookups.yml
+  assert_untouched '["dapr.io/app-port: \"abc\" is not an integer; ignored"]'
+}
+
+@test "a CronJob UPDATE gets the warnings of its Pods and no patch" {
+  evaluate workload_cronjob_update.json session_no_lookups.yml
+  assert_untouched '["dapr.io/app-protocol: \"tcp\" is unknown (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set"]'
+}
+
+@test "a Deployment whose Pods would all be rejected is rejected, saying how to fix it" {
+  evaluate workload_deployment_without_app_id.json session_no_lookups.yml
+  echo "${output}" | jq -e '.allowed == false and (has("patch") | not) and .status.message == "Deployment shop/cart: its Pods would be rejected: value for the dapr.io/app-id annotation is empty; set dapr.io/app-id in the pod template, or turn on the policy setting appIdFromOwner"'
 }
 
 @test "an UPDATE is accepted untouched" {

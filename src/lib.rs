@@ -5,7 +5,7 @@
 //! facade: the command line, the benchmark and the tests use what is `pub` here.
 //!
 //! The layers, each importing only those below it:
-//! - `inject.rs`: the gate, the builder for the release, the plan applied;
+//! - `admission/`: the gate: Pods are injected, workloads' pod templates checked;
 //! - `sidecar/`: what is added, built from the annotations, the settings and the cluster;
 //! - `cluster.rs`: the host lookups, behind one trait; `settings.rs`; `authz.rs`;
 //! - `profiles.rs`: what differs between Dapr releases;
@@ -26,11 +26,11 @@
 
 extern crate kubewarden_policy_sdk as kubewarden;
 
+mod admission;
 mod annotations;
 mod authz;
 mod base;
 mod cluster;
-mod inject;
 mod log;
 mod plan;
 mod pod;
@@ -45,9 +45,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub use crate::admission::{Admission, Injection, Skip, Verdict, workload_kinds};
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::DaprVersion;
-pub use crate::base::k8s::names::{dns1123_label, is_env_var_name};
+pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};
 pub use crate::base::k8s::quantity::nano_value;
 pub use crate::base::problem::{Problem, Reason, Rejection};
 pub use crate::cluster::{
@@ -55,17 +56,20 @@ pub use crate::cluster::{
     CONFIGURATION_KIND, Canned, Cluster, DAPR_API_VERSION, Offline, SECRET_API_VERSION,
     SECRET_KIND,
 };
-pub use crate::inject::{Admission, Injection, Skip, Verdict};
 pub use crate::settings::{InvalidAnnotations, SecurityProfile, Settings};
 
+use crate::admission::Object;
 use crate::base::problem::{limit_warnings, warnings_of};
 use crate::cluster::HostCluster;
 use crate::log::{Level, Logger};
 use crate::pod::Pod;
 
-/// Audit annotations of every injection.
-pub const AUDIT_APP_ID: &str = "dapr.io/app-id";
-pub const AUDIT_SIDECAR_IMAGE: &str = "dapr.io/sidecar-image";
+/// Audit annotations of every injection. The API server records each as `<webhook>/<key>`,
+/// which must be a qualified name: one `/`, so the keys have none.
+pub const AUDIT_APP_ID: &str = "app-id";
+pub const AUDIT_SIDECAR_IMAGE: &str = "sidecar-image";
+/// The Dapr release whose layout was injected (setting `daprVersion`).
+pub const AUDIT_DAPR_VERSION: &str = "dapr-version";
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -263,6 +267,10 @@ impl Outcome<String> {
                 audit_annotations: vec![
                     (AUDIT_APP_ID.to_owned(), injection.app_id),
                     (AUDIT_SIDECAR_IMAGE.to_owned(), injection.image),
+                    (
+                        AUDIT_DAPR_VERSION.to_owned(),
+                        injection.dapr_version.name().to_owned(),
+                    ),
                 ],
                 ..outcome(
                     Decision::Mutate(injection.pod),
@@ -302,8 +310,8 @@ impl<P> Outcome<P> {
     }
 }
 
-/// The policy's path: the request's object as text, the sidecar spliced in. Text in another
-/// shape than the API server's goes through a parsed `Value`. `text` must be valid JSON, as
+/// The policy's path: the request's object as text; a Pod gets the sidecar spliced in. Text
+/// in another shape than the API server's goes through a parsed `Value`. `text` must be valid JSON, as
 /// serde_json's `RawValue` has checked it in `validate`.
 pub fn evaluate_json(
     admission: &Admission<'_>,
@@ -311,14 +319,8 @@ pub fn evaluate_json(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Outcome<String> {
-    match Pod::read(text) {
-        Ok(pod) => {
-            let generate_name = pod.generate_name().to_owned();
-            let verdict = inject::evaluate(admission, pod, settings, cluster);
-            Outcome::of(verdict, &generate_name)
-        }
-        Err(e) => Outcome::of(Verdict::Reject(Rejection::new(Reason::NotJson(e), &[])), ""),
-    }
+    let answer = admission::evaluate(admission, Object::Text(text), settings, cluster);
+    Outcome::of(answer.verdict, &answer.generate_name)
 }
 
 /// The `Value` path, for a parsed object: the tests hold it against [`evaluate_json`].
@@ -328,11 +330,9 @@ pub fn evaluate(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Outcome {
-    let pod = Pod::parsed(object);
-    let generate_name = pod.generate_name().to_owned();
-    let verdict = inject::evaluate(admission, pod, settings, cluster);
+    let answer = admission::evaluate(admission, Object::Value(object), settings, cluster);
     // Our own serialisation parses back; `null` would only hide a fault the tests would see.
-    Outcome::of(verdict, &generate_name)
+    Outcome::of(answer.verdict, &answer.generate_name)
         .map_pod(|text| serde_json::from_slice(text.as_bytes()).unwrap_or(Value::Null))
 }
 
@@ -343,7 +343,7 @@ pub fn inject_manifest_pod(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
-    inject::inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
+    admission::inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
 }
 
 pub fn validate(payload: &[u8]) -> CallResult {
@@ -391,6 +391,19 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    /// The webhook Kubewarden's controller registers for a ClusterAdmissionPolicy.
+    const WEBHOOK: &str = "clusterwide-dapr-sidecar-injector.kubewarden.admission";
+
+    #[test]
+    fn every_audit_key_makes_a_qualified_name_under_the_webhook() {
+        for key in [AUDIT_APP_ID, AUDIT_SIDECAR_IMAGE, AUDIT_DAPR_VERSION] {
+            let stored = format!("{WEBHOOK}/{key}");
+            assert_eq!(qualified_name(&stored), Ok(()), "{stored}");
+        }
+        // The keys before: the API server refused every one.
+        assert!(qualified_name(&format!("{WEBHOOK}/dapr.io/app-id")).is_err());
+    }
 
     #[test]
     fn the_response_copies_the_pod_text_in_and_serialises_every_other_field() {

@@ -19,7 +19,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("profiles", 2),
     ("settings", 3),
     ("sidecar", 4),
-    ("inject", 5),
+    ("admission", 5),
     ("lib", 6),
 ];
 

@@ -46,7 +46,7 @@ const ADMISSION_REQUEST_FIELDS: &[&str] = &[
 
 #[test]
 fn every_fixture_is_a_complete_admission_request() {
-    let requests: Vec<String> = ["pod_", "deployment_"]
+    let requests: Vec<String> = ["pod_", "deployment_", "workload_"]
         .iter()
         .flat_map(|prefix| test_data_files(prefix, ".json"))
         .collect();

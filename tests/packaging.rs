@@ -76,10 +76,43 @@ fn metadata_declares_exactly_the_resources_the_code_reads() {
     );
     assert_eq!(metadata["mutating"], Value::Bool(true));
     assert_eq!(metadata["backgroundAudit"], Value::Bool(false));
-    let rule = &metadata["rules"][0];
-    assert_eq!(rule["resources"][0].as_str(), Some("pods"));
-    assert_eq!(rule["operations"].as_sequence().map(Vec::len), Some(1));
-    assert_eq!(rule["operations"][0].as_str(), Some("CREATE"));
+    assert_eq!(rule_grants(&metadata["rules"]), grants_the_code_handles());
+}
+
+/// `(resource, operation)` for every resource and operation the rules send to the policy.
+fn rule_grants(rules: &Value) -> Vec<(String, String)> {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_sequence()
+            .expect("a rule field is a list")
+            .iter()
+            .map(|s| s.as_str().expect("a rule entry is a string").to_owned())
+            .collect()
+    };
+    let mut grants: Vec<(String, String)> = rules
+        .as_sequence()
+        .expect("rules is a list")
+        .iter()
+        .flat_map(|rule| {
+            let operations = strings(&rule["operations"]);
+            strings(&rule["resources"])
+                .into_iter()
+                .flat_map(move |r| operations.clone().into_iter().map(move |o| (r.clone(), o)))
+        })
+        .collect();
+    grants.sort();
+    grants
+}
+
+/// Pod CREATE, and CREATE and UPDATE of every workload kind whose template the code checks.
+fn grants_the_code_handles() -> Vec<(String, String)> {
+    let mut grants = vec![("pods".to_owned(), "CREATE".to_owned())];
+    for kind in dapr_sidecar_injector::workload_kinds() {
+        let resource = format!("{}s", kind.to_lowercase());
+        grants.push((resource.clone(), "CREATE".to_owned()));
+        grants.push((resource, "UPDATE".to_owned()));
+    }
+    grants.sort();
+    grants
 }
 
 #[test]

@@ -404,4 +404,37 @@ proptest! {
             prop_assert_eq!(again.decision, Decision::Accept);
         }
     }
+
+    #[test]
+    fn a_workload_is_never_mutated_nor_looked_up_and_its_warnings_stay_short(
+        pod in pod(),
+        settings in settings(),
+        kind in proptest::sample::select(vec!["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"]),
+        operation in prop_oneof![Just("CREATE"), Just("UPDATE")],
+        shape in 0usize..4,
+    ) {
+        let template = json!({"metadata": pod["metadata"].clone(), "spec": pod["spec"].clone()});
+        let spec = match (kind, shape) {
+            (_, 1) => json!({"template": []}),
+            (_, 2) => json!({}),
+            ("CronJob", _) => json!({"jobTemplate": {"spec": {"template": template}}}),
+            _ => json!({"replicas": 3, "template": template}),
+        };
+        let workload = json!({"kind": kind, "metadata": {"name": "shop-api", "namespace": "shop"}, "spec": spec});
+        let admission = Admission { kind, operation, ..controller() };
+        let cluster = Canned::default();
+        let text = if shape == 3 { serde_json::to_string_pretty(&workload).unwrap() } else { workload.to_string() };
+        let outcome = evaluate_json(&admission, &text, &settings, &cluster);
+        prop_assert!(!matches!(outcome.decision, Decision::Mutate(_)), "mutated: {:?}", outcome);
+        prop_assert!(cluster.calls().is_empty(), "looked up {:?}", cluster.calls());
+        prop_assert!(outcome.audit_annotations.is_empty());
+        for w in &outcome.warnings {
+            prop_assert!(w.chars().count() < 120, "warning too long: {w}");
+            prop_assert!(w.starts_with("dapr.io/"), "warning not about an annotation: {w}");
+        }
+        if let Decision::Reject(message) = &outcome.decision {
+            let prefix = format!("{kind} shop/shop-api: its Pods would be rejected: ");
+            prop_assert!(message.starts_with(&prefix), "{message}");
+        }
+    }
 }

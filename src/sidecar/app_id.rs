@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::annotations::{DaprAnnotations, keys};
 use crate::base::k8s::names::dns1123_label;
-use crate::base::problem::{Problem, Reason, quote};
+use crate::base::problem::{Problem, Reason, name};
 use crate::pod::PodView;
 
 /// The app id: the annotation, else the Pod's name, else (when allowed) the controller's.
@@ -26,7 +26,7 @@ pub fn resolve(
         Some((id, source)) => {
             problems.push(Problem::advice(
                 keys::app_id,
-                format!("not set; using {} from {source}", quote(&id)),
+                format!("not set; using {} from {source}", name(&id)),
             ));
             id
         }

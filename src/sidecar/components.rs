@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::annotations::{DaprAnnotations, keys};
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, env, volume};
 use crate::base::k8s::objects::{empty_dir_volume_json, mount, plain_env};
-use crate::base::problem::{Problem, quote};
+use crate::base::problem::{self, Problem};
 use crate::plan::{ComponentAdditions, Item};
 use crate::pod::PodView;
 use crate::settings::Settings;
@@ -53,7 +53,10 @@ pub fn injectable(app_id: &str, components: &[Value], problems: &mut Vec<Problem
             _ => {
                 problems.push(Problem::new(
                     keys::component_container,
-                    format!("Component {} has no container JSON; skipped", quote(name)),
+                    format!(
+                        "Component {} has no container JSON; skipped",
+                        problem::name(name)
+                    ),
                 ));
                 continue;
             }
@@ -163,7 +166,7 @@ fn injected_containers(
                 keys::inject_pluggable_components,
                 format!(
                     "container {} clashes with a Pod container; skipped",
-                    quote(&name)
+                    problem::name(&name)
                 ),
             ));
             continue;

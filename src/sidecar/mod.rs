@@ -32,21 +32,25 @@ use crate::settings::{InvalidAnnotations, Settings};
 use inputs::SidecarInputs;
 
 /// Dapr 1.16 to 1.18: checks, lookups, then the plan. `from_owner`: a Pod without app id and
-/// name takes its owner's name.
+/// name takes its owner's name. Without a cluster (a pod template) nothing is looked up and
+/// the plan is made with no cluster facts: it says what the Pods will be told.
 pub fn inject(
     view: &PodView,
     namespace: &str,
     from_owner: bool,
     settings: &Settings,
-    cluster: &dyn Cluster,
+    cluster: Option<&dyn Cluster>,
 ) -> Result<Plan, Rejection> {
     let mut problems = Vec::new();
     let annotations = read_annotations(view, settings.dapr_version, &mut problems);
     let app_id = app_id::resolve(&annotations, view, from_owner, &mut problems);
     let checked = app_id::validate(&app_id).and_then(|()| check_image(&annotations, settings));
     checked.map_err(|reason| Rejection::new(reason, &problems))?;
-    let facts = lookups::facts(&annotations, namespace, settings, cluster)
-        .map_err(|reason| Rejection::new(reason, &problems))?;
+    let facts = match cluster {
+        Some(cluster) => lookups::facts(&annotations, namespace, settings, cluster)
+            .map_err(|reason| Rejection::new(reason, &problems))?,
+        None => Facts::default(),
+    };
     plan(
         view,
         namespace,

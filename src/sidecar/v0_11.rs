@@ -219,11 +219,12 @@ struct Inputs<'a> {
     certificates: [String; 3],
 }
 
+/// The 0.11 sidecar; without a cluster (a pod template) mTLS and the Secret are not looked up.
 pub fn inject(
     view: &PodView,
     namespace: &str,
     settings: &Settings,
-    cluster: &dyn Cluster,
+    cluster: Option<&dyn Cluster>,
 ) -> Result<Plan, Rejection> {
     // Only keys 0.11 knows are read below; the others get a warning.
     let mut problems = unknown::check(&view.annotations, true);
@@ -250,11 +251,12 @@ pub fn inject(
         &mut problems,
     );
     let mut log_notes = Vec::new();
-    let mtls_enabled = lookups::mtls(settings, cluster, &mut log_notes);
-    let certificates = if mtls_enabled {
-        certificates(settings, cluster, &mut problems, &mut log_notes)
-    } else {
-        Default::default()
+    let mtls_enabled = cluster.is_some_and(|c| lookups::mtls(settings, c, &mut log_notes));
+    let certificates = match cluster {
+        Some(cluster) if mtls_enabled => {
+            certificates(settings, cluster, &mut problems, &mut log_notes)
+        }
+        _ => Default::default(),
     };
     let inputs = Inputs {
         a,

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{
 use crate::annotations::{DaprAnnotations, keys};
 use crate::base::dapr::{UDS_DAPRD_PATH, volume};
 use crate::base::k8s::objects::{empty_dir_volume_json, mount, volume_json};
-use crate::base::problem::{Problem, quote};
+use crate::base::problem::{Problem, name, quote};
 use crate::plan::Item;
 use crate::pod::PodView;
 use crate::settings::Settings;
@@ -116,7 +116,7 @@ pub fn user_mounts(
                 key,
                 format!(
                     "volume {} does not exist in the Pod; mount skipped",
-                    quote(&m.name)
+                    name(&m.name)
                 ),
             ));
         } else if mounts
@@ -129,7 +129,7 @@ pub fn user_mounts(
                 key,
                 format!(
                     "mount path {} is already used in daprd; mount skipped",
-                    quote(&m.mount_path)
+                    name(&m.mount_path)
                 ),
             ));
         } else {

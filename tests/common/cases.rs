@@ -255,8 +255,7 @@ pub fn unauthorized_user(evaluate: &Evaluate) {
         None,
     ))
     .assert_accepted_with_warnings(&[
-        "dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting \
-             allowedServiceAccounts",
+        "dapr.io/enabled: not injected: user \"jane\" is not an allowed service account nor in system:masters",
     ]);
 }
 
@@ -564,6 +563,78 @@ pub fn update(evaluate: &Evaluate) {
     evaluate(&Input::new("pod_update.json", NO_LOOKUPS, None)).assert_accepted_untouched();
 }
 
+/// A workload's pod template is checked as its Pods will be: what they would be warned about
+/// comes back on the workload, which is never changed, and nothing is looked up (the session
+/// has no exchange).
+pub fn workload_kinds_warn_as_their_pods_would_be(evaluate: &Evaluate) {
+    for (fixture, warning) in [
+        (
+            "workload_deployment_create.json",
+            "dapr.io/app-port: \"abc\" is not an integer; ignored",
+        ),
+        (
+            "workload_statefulset_create.json",
+            "dapr.io/log-as-json: \"yes please\" is not a boolean; read as false",
+        ),
+        (
+            "workload_daemonset_create.json",
+            "dapr.io/app-prot: unknown annotation, ignored; did you mean dapr.io/app-port?",
+        ),
+        (
+            "workload_replicaset_create.json",
+            "dapr.io/sidecar-cpu-limit: \"lots\" is not a quantity (not a number); all 4 ignored",
+        ),
+        (
+            "workload_job_create.json",
+            "dapr.io/metrics-port: \"70000\" is not a port (1-65535); ignored",
+        ),
+        (
+            "workload_cronjob_update.json",
+            "dapr.io/app-protocol: \"tcp\" is unknown (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set",
+        ),
+        (
+            "workload_replicationcontroller_create.json",
+            "dapr.io/id: removed in Dapr 1.0 and ignored; use dapr.io/app-id",
+        ),
+    ] {
+        evaluate(&Input::new(fixture, NO_LOOKUPS, None)).assert_accepted_with_warnings(&[warning]);
+    }
+}
+
+pub fn a_workload_whose_pods_would_get_an_invalid_app_id_is_rejected(evaluate: &Evaluate) {
+    evaluate(&Input::new("workload_deployment_invalid_app_id.json", NO_LOOKUPS, None))
+        .assert_rejected("Deployment shop/cart: its Pods would be rejected: invalid app id (input: 'Bad_ID', service: 'Bad_ID-dapr'): a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name' or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
+}
+
+pub fn a_workload_without_app_id_is_rejected_with_how_to_fix_it(evaluate: &Evaluate) {
+    evaluate(&Input::new("workload_deployment_without_app_id.json", NO_LOOKUPS, None))
+        .assert_rejected("Deployment shop/cart: its Pods would be rejected: value for the dapr.io/app-id annotation is empty; set dapr.io/app-id in the pod template, or turn on the policy setting appIdFromOwner");
+}
+
+pub fn app_id_from_owner_names_a_deployment_template_after_the_deployment(evaluate: &Evaluate) {
+    evaluate(&Input::new(
+        "workload_deployment_without_app_id.json",
+        NO_LOOKUPS,
+        Some("settings_app_id_from_owner.json"),
+    ))
+    .assert_accepted_with_warnings(&[
+        "dapr.io/app-id: not set; using \"cart\" from Deployment cart",
+    ]);
+}
+
+pub fn strict_mode_rejects_a_workload_whose_pods_it_would_reject(evaluate: &Evaluate) {
+    let warning = "dapr.io/app-port: \"abc\" is not an integer; ignored";
+    evaluate(&Input::new(
+        "workload_deployment_create.json",
+        NO_LOOKUPS,
+        Some("settings_strict_annotations.json"),
+    ))
+    .assert_rejected_with_warnings(
+        &format!("Deployment shop/cart: its Pods would be rejected: invalid Dapr annotations (policy setting invalidAnnotations: reject): {warning}"),
+        &[warning],
+    );
+}
+
 /// Every input above that injects.
 fn injections() -> Vec<Input> {
     vec![
@@ -625,6 +696,11 @@ macro_rules! fixture_tests {
             a_pod_without_volumes_keeps_the_token_volume_beside_the_components_socket => without_volumes,
             a_deployment_is_accepted_untouched => deployment,
             an_update_is_accepted_untouched => update,
+            every_workload_kind_warns_as_its_pods_would_be_without_a_patch => workload_kinds_warn_as_their_pods_would_be,
+            a_workload_whose_pods_would_get_an_invalid_app_id_is_rejected => a_workload_whose_pods_would_get_an_invalid_app_id_is_rejected,
+            a_workload_without_app_id_is_rejected_with_how_to_fix_it => a_workload_without_app_id_is_rejected_with_how_to_fix_it,
+            app_id_from_owner_names_a_deployment_template_after_the_deployment => app_id_from_owner_names_a_deployment_template_after_the_deployment,
+            strict_mode_rejects_a_workload_whose_pods_it_would_reject => strict_mode_rejects_a_workload_whose_pods_it_would_reject,
             every_injection_only_adds_and_a_second_pass_changes_nothing => every_injection_is_additive_and_idempotent,
         );
     };

@@ -77,6 +77,8 @@ pub struct Evaluation {
     pub request_object: Value,
     /// Lines the guest sent to `tracing/log` (wasm only).
     pub logs: Vec<Value>,
+    /// The `daprVersion` of the settings, for the audit annotation.
+    pub dapr_version: String,
 }
 
 impl Evaluation {
@@ -91,6 +93,10 @@ impl Evaluation {
             response,
             request_object: input.request["object"].clone(),
             logs,
+            dapr_version: input.settings["daprVersion"]
+                .as_str()
+                .unwrap_or("1.18")
+                .to_owned(),
         }
     }
 
@@ -137,9 +143,10 @@ impl Evaluation {
         assert_json_eq(&self.verdict(), &expected, "the response");
     }
 
-    /// Injected: sidecar image and app id audited, these warnings, and exactly this patch.
+    /// Injected: app id, sidecar image and Dapr release audited, these warnings, and exactly
+    /// this patch.
     pub fn assert_injected(&self, app_id: &str, warnings: &[&str], patch: Value) {
-        let audit = json!({"dapr.io/app-id": app_id, "dapr.io/sidecar-image": DAPRD_IMAGE});
+        let audit = json!({"app-id": app_id, "sidecar-image": DAPRD_IMAGE, "dapr-version": self.dapr_version});
         let mut expected = response(true, None, Some(warnings), Some(audit));
         expected["mutated_object"] = json!("<checked as a patch>");
         assert_json_eq(&self.verdict(), &expected, "the response");

@@ -15,11 +15,12 @@ fn the_worked_example_comes_out_field_for_field() {
     assert_eq!(
         outcome.audit_annotations,
         vec![
-            ("dapr.io/app-id".to_owned(), "myapp".to_owned()),
+            ("app-id".to_owned(), "myapp".to_owned()),
             (
-                "dapr.io/sidecar-image".to_owned(),
+                "sidecar-image".to_owned(),
                 "ghcr.io/dapr/daprd:1.18.3".to_owned()
-            )
+            ),
+            ("dapr-version".to_owned(), "1.18".to_owned()),
         ]
     );
 }
@@ -70,7 +71,7 @@ fn a_missing_trust_bundle_rejects_the_pod_with_how_to_fix_it() {
 }
 
 #[rstest]
-#[case::a_deployment("Deployment", "CREATE")]
+#[case::a_service("Service", "CREATE")]
 #[case::a_pod_update("Pod", "UPDATE")]
 #[case::a_pod_deletion("Pod", "DELETE")]
 fn non_pods_and_non_creates_are_accepted_untouched_without_lookups(
@@ -157,7 +158,7 @@ fn an_unauthorized_requester_gets_the_pod_unchanged_with_a_warning() {
     assert_eq!(
         outcome.warnings,
         vec![
-            "dapr.io/enabled: not injected: \"jane\" may not inject; add it to setting allowedServiceAccounts"
+            "dapr.io/enabled: not injected: user \"jane\" is not an allowed service account nor in system:masters"
         ]
     );
     assert!(cluster.calls().is_empty());

@@ -1,7 +1,7 @@
 //! The injection, natively, one topic a file: which Pods are injected (gating), daprd's flags
 //! (args), its container (container), env vars (env), volumes and mounts (volumes), pluggable
-//! components (components), the Dapr releases (profiles), and what the policy adds beyond
-//! Dapr (beyond). Every test runs the whole core on a Pod as the API server sends it, with the
+//! components (components), the Dapr releases (profiles), what the policy adds beyond Dapr
+//! (beyond), and the pod templates of workloads (workloads). Every test runs the whole core on a Pod as the API server sends it, with the
 //! cluster answered by the shared `Canned` double.
 
 mod support;
@@ -14,3 +14,4 @@ mod env;
 mod gating;
 mod profiles;
 mod volumes;
+mod workloads;

@@ -1,0 +1,71 @@
+//! The gate: what the policy does with one admission request. A Pod CREATE goes down the Pod
+//! path (`pod.rs`): the sidecar is planned and spliced in. A workload CREATE or UPDATE goes
+//! down the workload path (`workload.rs`): its pod template is checked as its Pods will be,
+//! and never changed. Anything else is accepted as it is.
+
+mod pod;
+mod verdict;
+mod workload;
+
+pub use pod::inject_pod;
+pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
+pub use workload::workload_kinds;
+
+use crate::cluster::Cluster;
+use crate::pod::Pod;
+use crate::settings::Settings;
+
+pub const POD_KIND: &str = "Pod";
+pub const CREATE: &str = "CREATE";
+pub const UPDATE: &str = "UPDATE";
+
+/// Evaluates one admission request.
+pub fn evaluate(
+    admission: &Admission<'_>,
+    object: Object<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Answer {
+    let kind = admission.kind;
+    match admission.operation {
+        CREATE if kind == POD_KIND => evaluate_pod(admission, object, settings, cluster),
+        CREATE | UPDATE if workload::is_workload(kind) => Answer {
+            verdict: workload::check(admission, object, settings),
+            generate_name: String::new(),
+        },
+        _ => Answer {
+            verdict: Verdict::accept(Skip::NotAPodCreate, Vec::new()),
+            generate_name: String::new(),
+        },
+    }
+}
+
+fn evaluate_pod(
+    admission: &Admission<'_>,
+    object: Object<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Answer {
+    let pod = match object {
+        Object::Text(text) => match Pod::read(text) {
+            Ok(pod) => pod,
+            Err(e) => {
+                return Answer {
+                    verdict: Verdict::reject(crate::base::problem::Reason::NotJson(e), &[]),
+                    generate_name: String::new(),
+                };
+            }
+        },
+        Object::Value(value) => Pod::parsed(value),
+    };
+    let generate_name = pod.generate_name().to_owned();
+    let requester = Requester {
+        username: admission.username,
+        groups: &admission.groups,
+    };
+    let verdict = inject_pod(pod, admission.namespace, Some(requester), settings, cluster);
+    Answer {
+        verdict,
+        generate_name,
+    }
+}

@@ -1,0 +1,150 @@
+//! The Pod path: a Pod that asks for injection, has no daprd yet, and comes from a requester
+//! allowed to trigger it gets the plan of the builder for the configured Dapr release, applied
+//! to its JSON. Cluster state is read only by the builders, only for Pods that will be
+//! injected; a pod template is planned the same way with no cluster to ask.
+
+use serde_json::{Map, Value};
+
+use super::verdict::{Injection, Request, Requester, Skip, Verdict};
+use crate::annotations::{PREFIX, keys};
+use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
+use crate::base::dapr::SIDECAR_CONTAINER_NAME;
+use crate::base::go::is_truthy;
+use crate::base::problem::{Problem, Reason, Rejection};
+use crate::cluster::Cluster;
+use crate::plan::Plan;
+use crate::pod::{Pod, PodView};
+use crate::profiles::{self, Layout};
+use crate::settings::Settings;
+use crate::sidecar;
+
+/// Injects into a Pod. Without a requester (the command line) nobody's permission is checked.
+pub fn inject_pod(
+    mut pod: Pod<'_>,
+    namespace: &str,
+    requester: Option<Requester<'_>>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    let plan = match plan_pod(&mut pod, namespace, requester, settings, Some(cluster)) {
+        Ok(plan) => plan,
+        Err(verdict) => return verdict,
+    };
+    match pod.apply(&plan.additions) {
+        Ok(text) => Verdict::Inject(Box::new(Injection {
+            pod: text,
+            app_id: plan.app_id,
+            image: plan.image,
+            dapr_version: settings.dapr_version,
+            problems: plan.problems,
+            log_notes: plan.log_notes,
+        })),
+        Err(e) => Verdict::reject(Reason::UnusablePod(e), &plan.problems),
+    }
+}
+
+/// What the Pod would receive, or the verdict that leaves it without a sidecar. `cluster`:
+/// `None` for a pod template, which is planned without asking the cluster.
+pub fn plan_pod(
+    pod: &mut Pod<'_>,
+    namespace: &str,
+    requester: Option<Requester<'_>>,
+    settings: &Settings,
+    cluster: Option<&dyn Cluster>,
+) -> Result<Plan, Verdict> {
+    if pod.is_null() {
+        let problem = Problem::advice(
+            keys::enabled,
+            "the request has no Pod object; nothing injected",
+        );
+        return Err(Verdict::accept(Skip::NoObject, vec![problem]));
+    }
+    let request = injection_request(pod.annotations(), namespace, settings)
+        .map_err(|problems| Verdict::accept(Skip::NotRequested, problems))?;
+    let view = pod
+        .view()
+        .map_err(|e| Verdict::reject(Reason::UnusablePod(e.to_string()), &[]))?;
+    if has_daprd(view, settings) {
+        return Err(Verdict::accept(Skip::AlreadyInjected, Vec::new()));
+    }
+    if let Some(verdict) = requester.and_then(|r| refuse_requester(r, settings)) {
+        return Err(verdict);
+    }
+    build(view, namespace, request, settings, cluster).map_err(Verdict::Reject)
+}
+
+/// The builder of the configured release.
+fn build(
+    view: &PodView,
+    namespace: &str,
+    request: Request,
+    settings: &Settings,
+    cluster: Option<&dyn Cluster>,
+) -> Result<Plan, Rejection> {
+    match profiles::layout(settings.dapr_version) {
+        Layout::V0_11 => sidecar::v0_11::inject(view, namespace, settings, cluster),
+        Layout::Current => {
+            let from_owner = settings.app_id_from_owner || request == Request::Namespace;
+            sidecar::inject(view, namespace, from_owner, settings, cluster)
+        }
+    }
+}
+
+/// Dapr's idempotency check: init containers count from 1.18 on.
+fn has_daprd(view: &PodView, settings: &Settings) -> bool {
+    view.has_app_container_named(SIDECAR_CONTAINER_NAME)
+        || (profiles::daprd_found_in_init_containers(settings.dapr_version)
+            && view.has_init_container_named(SIDECAR_CONTAINER_NAME))
+}
+
+/// The Pod accepted without a sidecar when the requester may not trigger injection.
+fn refuse_requester(requester: Requester<'_>, settings: &Settings) -> Option<Verdict> {
+    match ServiceAccountMatcher::with_built_ins(&settings.allowed_service_accounts) {
+        Ok(matcher) => {
+            let problems = unauthorized_reason(&matcher, requester.username, requester.groups);
+            (!problems.is_empty()).then(|| Verdict::accept(Skip::Unauthorized, problems))
+        }
+        Err(error) => Some(Verdict::reject(
+            Reason::InvalidSettings {
+                setting: "allowedServiceAccounts",
+                error,
+            },
+            &[],
+        )),
+    }
+}
+
+fn enabled_value(annotations: Option<&Map<String, Value>>) -> Option<&str> {
+    annotations
+        .and_then(|a| a.get(keys::enabled))
+        .and_then(Value::as_str)
+}
+
+/// Whether the Pod is to be injected, or the warnings explaining why it is not.
+pub fn injection_request(
+    annotations: Option<&Map<String, Value>>,
+    namespace: &str,
+    settings: &Settings,
+) -> Result<Request, Vec<Problem>> {
+    let value = enabled_value(annotations);
+    let version = settings.dapr_version;
+    match value {
+        Some(v) if profiles::enabled_injects(version, v) => return Ok(Request::Annotation),
+        None if settings.injects_namespace(namespace) => return Ok(Request::Namespace),
+        _ => {}
+    }
+    if let Some(v) = value.filter(|v| is_truthy(v)) {
+        return Err(vec![profiles::truthy_but_not_injected(version, v)]);
+    }
+    let has_dapr_annotations = annotations.is_some_and(|a| {
+        a.keys()
+            .any(|k| k.starts_with(PREFIX) && k != keys::enabled)
+    });
+    if !has_dapr_annotations {
+        return Err(Vec::new());
+    }
+    Err(vec![Problem::advice(
+        keys::enabled,
+        "not \"true\", so no sidecar; the other dapr.io annotations do nothing",
+    )])
+}
