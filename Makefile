@@ -58,6 +58,7 @@ fuzz:
 	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version 0.13.2
 	mkdir -p fuzz/corpus/validate fuzz/corpus/settings fuzz/corpus/splice
 	for f in test_data/pod_*.json test_data/workload_*.json; do jq -c '{settings: {}, request: .}' "$$f" > "fuzz/corpus/validate/seed-$$(basename $$f)"; done
+	for f in test_data/audit_*.json; do jq -c '{settings: {mode: "verify"}, request: .}' "$$f" > "fuzz/corpus/validate/seed-$$(basename $$f)"; done
 	for f in test_data/pod_*.json; do jq -c '.object' "$$f" > "fuzz/corpus/splice/seed-$$(basename $$f)"; done
 	cp fuzz/seeds/settings/*.json fuzz/corpus/settings/
 	cd fuzz && cargo fuzz run --sanitizer none validate corpus/validate -- -max_total_time=$(FUZZ_SECONDS) -dict=dapr.dict -print_final_stats=1 >/dev/null

@@ -240,3 +240,45 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
     {"name": "DAPR_SCHEDULER_HOST_ADDRESS", "value": "dapr-scheduler-server-0.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-1.dapr-scheduler-server.dapr-system.svc.cluster.local:50006,dapr-scheduler-server-2.dapr-scheduler-server.dapr-system.svc.cluster.local:50006"},
     {"name": "DAPR_SCHEDULER_HOST_ADDRESS_DNS_A", "value": "dapr-scheduler-server-a.dapr-system.svc.cluster.local:443"}]'
 }
+
+# assert_refused MESSAGE: rejected with this message, no patch.
+assert_refused() {
+  echo "${output}" | jq -e --arg message "$1" '.allowed == false and (has("patch") | not) and .status.message == $message'
+}
+
+VERIFY=(--settings-path test_data/settings_verify.json)
+MISSING='dapr.io/enabled is "true" but the Pod has no daprd sidecar: injection was skipped or failed; recreate it (owner: Deployment default/myapp)'
+
+@test "verify: the audit scanner's request for a Pod with today's sidecar passes" {
+  evaluate audit_pod_sidecar_ok.json session_no_lookups.yml "${VERIFY[@]}"
+  assert_untouched
+}
+
+@test "verify: a stored Pod without daprd is refused, naming its owner" {
+  evaluate audit_pod_missing_sidecar.json session_no_lookups.yml "${VERIFY[@]}"
+  assert_refused "${MISSING}"
+}
+
+@test "verify: a Pod that slipped past injection is refused at admission" {
+  evaluate pod_worked_example.json session_no_lookups.yml "${VERIFY[@]}"
+  assert_refused "${MISSING}"
+}
+
+@test "verify: a stale daprd is refused with both images and the workload to restart" {
+  evaluate audit_pod_stale_sidecar.json session_no_lookups.yml "${VERIFY[@]}"
+  assert_refused 'daprd runs "ghcr.io/dapr/daprd:1.17.6", but the policy now injects "ghcr.io/dapr/daprd:1.18.3": restart Deployment default/myapp'
+}
+
+@test "verify: a daprd serving another app id is refused" {
+  evaluate audit_pod_app_id_mismatch.json session_no_lookups.yml "${VERIFY[@]}"
+  assert_refused "daprd's --app-id is \"orders\" but the Pod's app id is \"myapp\": the sidecar serves another app; recreate the Pod"
+}
+
+@test "verify: a native-sidecar daprd, 1.16's image and 0.11's layout pass under their settings" {
+  evaluate audit_pod_native_sidecar.json session_no_lookups.yml --settings-path test_data/settings_verify_native_sidecar.json
+  assert_untouched
+  evaluate audit_pod_dapr_1_16.json session_no_lookups.yml --settings-path test_data/settings_verify_dapr_1_16.json
+  assert_untouched
+  evaluate audit_pod_seed_0_11.json session_no_lookups.yml --settings-path test_data/settings_verify_seed_0_11.json
+  assert_untouched
+}

@@ -45,18 +45,18 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-pub use crate::admission::{Admission, Injection, Skip, Verdict, workload_kinds};
+pub use crate::admission::{Admission, Injection, Report, Skip, Status, Verdict, workload_kinds};
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::DaprVersion;
 pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};
 pub use crate::base::k8s::quantity::nano_value;
-pub use crate::base::problem::{Problem, Reason, Rejection};
+pub use crate::base::problem::{Asked, Finding, Problem, Reason, Rejection};
 pub use crate::cluster::{
     CANNED_TRUST_ANCHORS, COMPONENT_KIND, CONFIG_MAP_API_VERSION, CONFIG_MAP_KIND,
     CONFIGURATION_KIND, Canned, Cluster, DAPR_API_VERSION, Offline, SECRET_API_VERSION,
     SECRET_KIND,
 };
-pub use crate::settings::{InvalidAnnotations, SecurityProfile, Settings};
+pub use crate::settings::{InvalidAnnotations, Mode, SecurityProfile, Settings};
 
 use crate::admission::Object;
 use crate::base::problem::{limit_warnings, warnings_of};
@@ -344,6 +344,11 @@ pub fn inject_manifest_pod(
     cluster: &dyn Cluster,
 ) -> Verdict {
     admission::inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
+}
+
+/// Verifies a Pod of a manifest or a cluster listing: judged on its own, no requester.
+pub fn verify_manifest_pod(object: Value, namespace: &str, settings: &Settings) -> Report {
+    admission::verify_pod(object, namespace, None, settings)
 }
 
 pub fn validate(payload: &[u8]) -> CallResult {

@@ -22,11 +22,16 @@ pub const DEFAULT_ACTORS_SERVICE_ADDRESS: &str = "dapr-placement-server:50005";
 /// Dapr skips parsing the reminders address for this name (and then builds `default:.<ns>.svc.<cd>:0`).
 pub const DEFAULT_REMINDERS_SERVICE_NAME: &str = "default";
 
+/// The setting whose namespaces are injected without the annotation.
+pub const INJECT_NAMESPACES: &str = "injectNamespaces";
+
 pub const PULL_POLICIES: &[&str] = &["Always", "Never", "IfNotPresent"];
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Settings {
+    /// Inject the sidecar, or only verify that Pods have the right one.
+    pub mode: Mode,
     pub sidecar_image: String,
     pub sidecar_image_pull_policy: String,
     pub control_plane_namespace: String,
@@ -81,6 +86,17 @@ pub struct Settings {
 
 /// The Dapr 1.16 chart's scheduler replica count.
 pub const DEFAULT_SCHEDULER_REPLICAS_1_16: u32 = 3;
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Mode {
+    /// A mutating policy: Pods that ask for Dapr get the sidecar.
+    #[default]
+    Inject,
+    /// A validating policy: Pods that ask for Dapr and lack the sidecar inject mode would give
+    /// them are rejected; nothing is changed.
+    Verify,
+}
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -152,6 +168,7 @@ impl Toleration {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            mode: Mode::Inject,
             sidecar_image: DEFAULT_SIDECAR_IMAGE.to_owned(),
             sidecar_image_pull_policy: "IfNotPresent".to_owned(),
             control_plane_namespace: DEFAULT_CONTROL_PLANE_NAMESPACE.to_owned(),
@@ -452,7 +469,7 @@ impl Settings {
                 self.sidecar_image
             ));
         }
-        validate_globs("injectNamespaces", &self.inject_namespaces)?;
+        validate_globs(INJECT_NAMESPACES, &self.inject_namespaces)?;
         Ok(())
     }
 

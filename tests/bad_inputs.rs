@@ -119,6 +119,32 @@ fn a_pod_without_spec_is_rejected_naming_it() {
     );
 }
 
+/// Verify mode never refuses a Pod for its own read errors: it says what it could not read.
+#[test]
+fn verify_mode_accepts_a_malformed_pod_with_a_warning_naming_the_fault() {
+    for (fault, what) in [
+        (json!({"spec": null}), "the Pod has no spec"),
+        (
+            json!({"spec": {"containers": {"web": {}}}}),
+            "spec.containers must be a list, got an object",
+        ),
+    ] {
+        let mut object = enabled_pod();
+        object["spec"] = fault["spec"].clone();
+        let payload = json!({"settings": {"mode": "verify"}, "request": request(object)});
+        let cluster = healthy();
+        let r = respond_raw(payload.to_string().as_bytes(), &cluster);
+        assert!(r.accepted && r.mutated_object.is_none(), "{what}");
+        assert_eq!(
+            r.warnings.unwrap(),
+            vec![format!(
+                "dapr.io/enabled: the Pod's sidecar was not verified: {what}"
+            )]
+        );
+        assert_eq!(cluster.calls().len(), 0);
+    }
+}
+
 #[test]
 fn a_pod_whose_containers_is_not_a_list_is_rejected_naming_it() {
     let mut object = enabled_pod();

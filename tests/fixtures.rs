@@ -73,6 +73,35 @@ fn every_fixture_is_a_complete_admission_request() {
     }
 }
 
+/// Kubewarden's audit scanner (`newAdmissionRequest`): a CREATE that names no requester,
+/// whose `resource.resource` is the kind, and whose object is a Pod as the API server stores it.
+#[test]
+fn every_audit_fixture_is_shaped_as_the_audit_scanner_sends_it() {
+    let requests = test_data_files("audit_", ".json");
+    assert!(requests.len() >= 8, "{requests:?}");
+    for name in requests {
+        let r = read_json(&name);
+        let pod = &r["object"];
+        assert_eq!(r["operation"], "CREATE", "{name}");
+        assert_eq!(r["userInfo"], serde_json::json!({}), "{name}");
+        assert_eq!(r["resource"]["resource"], "Pod", "{name}");
+        assert_eq!(r["kind"]["kind"], "Pod", "{name}");
+        assert_eq!(r["uid"], pod["metadata"]["uid"], "{name}");
+        assert_eq!(r["name"], pod["metadata"]["name"], "{name}");
+        for stored in [
+            "/metadata/resourceVersion",
+            "/metadata/creationTimestamp",
+            "/spec/nodeName",
+            "/status/phase",
+        ] {
+            assert!(
+                pod.pointer(stored).is_some_and(|v| !v.is_null()),
+                "{name}: {stored}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_session_is_a_kwctl_session_the_harness_can_replay() {
     let sessions = test_data_files("session_", ".yml");

@@ -215,3 +215,32 @@ fn the_rbac_example_lets_the_policy_server_read_every_resource() {
         );
     }
 }
+
+/// The verify example: the same module, validating, in background audit, reading nothing, and
+/// the injecting example's settings but for the mode.
+#[test]
+fn the_verify_example_is_a_validating_audit_policy_with_the_injecting_settings() {
+    let docs = yaml_docs("examples/verify-policy.yaml");
+    let verify = &docs[0];
+    let inject = yaml("examples/cluster-admission-policy.yaml");
+    assert_eq!(verify["kind"].as_str(), Some("ClusterAdmissionPolicy"));
+    assert_eq!(verify["spec"]["module"], inject["spec"]["module"]);
+    assert_eq!(verify["spec"]["mutating"], Value::Bool(false));
+    assert_eq!(verify["spec"]["backgroundAudit"], Value::Bool(true));
+    assert!(verify["spec"].get("contextAwareResources").is_none());
+    assert_eq!(verify["spec"]["rules"], metadata_pod_rule());
+    let mut settings = verify["spec"]["settings"].clone();
+    assert_eq!(settings["mode"].as_str(), Some("verify"));
+    settings.as_mapping_mut().unwrap().remove("mode");
+    assert_eq!(settings, inject["spec"]["settings"]);
+    let settings = serde_yaml::to_string(&verify["spec"]["settings"]).unwrap();
+    let settings: dapr_sidecar_injector::Settings = serde_yaml::from_str(&settings).unwrap();
+    assert_eq!(settings.mode, dapr_sidecar_injector::Mode::Verify);
+    settings.validate().unwrap();
+}
+
+/// The first rule of metadata.yml: Pod CREATE, all that verify judges.
+fn metadata_pod_rule() -> Value {
+    let metadata = yaml("metadata.yml");
+    Value::Sequence(vec![metadata["rules"][0].clone()])
+}

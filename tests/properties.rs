@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use dapr_sidecar_injector::{
-    ANNOTATIONS, Admission, Canned, DaprVersion, Decision, Outcome, Settings, dns1123_label,
+    ANNOTATIONS, Admission, Canned, DaprVersion, Decision, Mode, Outcome, Settings, dns1123_label,
     evaluate, evaluate_json, is_env_var_name,
 };
 use proptest::prelude::*;
@@ -436,5 +436,28 @@ proptest! {
             let prefix = format!("{kind} shop/shop-api: its Pods would be rejected: ");
             prop_assert!(message.starts_with(&prefix), "{message}");
         }
+    }
+
+    #[test]
+    fn what_inject_mode_injects_verify_passes_and_without_daprd_finds_missing(pod in pod(), settings in settings()) {
+        let outcome = evaluate(&controller(), pod, &settings, &cluster());
+        let Decision::Mutate(injected) = outcome.decision else { return Ok(()) };
+        let verify = Settings { mode: Mode::Verify, ..settings };
+        let canned = Canned::default();
+        let passed = evaluate(&controller(), injected.clone(), &verify, &canned);
+        prop_assert_eq!(&passed.decision, &Decision::Accept, "{:?}", passed);
+        prop_assert!(passed.warnings.is_empty(), "{:?}", passed.warnings);
+        let mut stripped = injected;
+        for list in ["containers", "initContainers"] {
+            if let Some(containers) = stripped["spec"][list].as_array_mut() {
+                containers.retain(|c| c["name"] != "daprd");
+            }
+        }
+        let missing = evaluate(&controller(), stripped, &verify, &canned);
+        let Decision::Reject(message) = &missing.decision else {
+            return Err(TestCaseError::fail(format!("not rejected: {missing:?}")));
+        };
+        prop_assert!(message.contains(" but the Pod has no daprd sidecar: "), "{message}");
+        prop_assert!(canned.calls().is_empty(), "verify looked up {:?}", canned.calls());
     }
 }

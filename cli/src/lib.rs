@@ -5,6 +5,7 @@
 //!
 //! [`run`] is the whole program, with its streams given, so tests can call it.
 
+pub mod check;
 pub mod manifest;
 pub mod yaml;
 
@@ -13,7 +14,7 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
 use dapr_sidecar_injector::{Settings, dns1123_label};
 
 use crate::manifest::{Context, Place, Report};
@@ -25,6 +26,8 @@ pub const STDIN_NAME: &str = "<stdin>";
 #[derive(Parser, Debug)]
 #[command(
     name = "dapr-inject",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
     version,
     about = "Inject the Dapr sidecar (daprd) into Kubernetes manifests, as Dapr v1.18.3's injector does",
     long_about = "Inject the Dapr sidecar (daprd) into Kubernetes manifests, as Dapr v1.18.3's \
@@ -37,6 +40,56 @@ the settings say otherwise, and the trust anchors must be given.",
 The trust anchors are the ca.crt of ConfigMap dapr-trust-bundle:\n  \
 kubectl get configmap dapr-trust-bundle -n dapr-system -o jsonpath='{.data.ca\\.crt}' > ca.crt"
 )]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    inject: Args,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Find the Pods that run without the daprd sidecar they asked for, or with one that is
+    /// stale: the policy's verify mode, offline
+    #[command(
+        long_about = "Find the Pods that run without the daprd sidecar they asked for, or with \
+one that is stale or serves another app id: the policy's verify mode, offline.\n\nReads Pods \
+(YAML or JSON, a List such as `kubectl get pods -A -o json` gives, or several documents) and \
+prints one line per Pod: namespace, pod, owner, app id, sidecar image, status (ok, missing, \
+stale, mismatch, not requested) and the reason. Exits 1 when any Pod is missing, stale or \
+mismatch. Give the inject policy's settings, so that the expected image is the one it injects.",
+        after_help = "Example:\n  kubectl get pods -A -o json | dapr-inject check -"
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// The policy's settings (YAML or JSON), or its ClusterAdmissionPolicy manifest
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+
+    /// `table` for people, `json` for programs
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    output_format: CheckFormat,
+
+    /// The Pods, or `-` for standard input; repeatable
+    #[arg(long, short = 'f', value_name = "FILE|-")]
+    filename: Vec<PathBuf>,
+
+    /// The Pods, or `-` for standard input
+    #[arg(value_name = "FILE|-")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
 struct Args {
     /// The policy's settings (YAML or JSON, the same keys as the policy's settings), or a
     /// ClusterAdmissionPolicy manifest to take its spec.settings
@@ -54,8 +107,8 @@ struct Args {
     trust_anchors: Option<PathBuf>,
 
     /// The manifests, or `-` for standard input
-    #[arg(value_name = "FILE|-")]
-    file: PathBuf,
+    #[arg(value_name = "FILE|-", required = true)]
+    file: Option<PathBuf>,
 }
 
 /// Runs the program and returns its exit code: 0; 1 when a file cannot be read or parsed, the
@@ -71,7 +124,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let args = match Args::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(args) {
         Ok(args) => args,
         Err(e) => {
             let code = u8::try_from(e.exit_code()).unwrap_or(2);
@@ -85,12 +138,16 @@ where
             return code;
         }
     };
-    match inject_all(&args, stdin, stderr) {
-        Ok(output) => match stdout
+    let result = match &cli.command {
+        Some(Command::Check(check)) => check_all(check, stdin, stderr),
+        None => inject_all(&cli.inject, stdin, stderr).map(|output| (output, 0)),
+    };
+    match result {
+        Ok((output, code)) => match stdout
             .write_all(output.as_bytes())
             .and_then(|()| stdout.flush())
         {
-            Ok(()) => 0,
+            Ok(()) => code,
             Err(e) => {
                 let _ = writeln!(stderr, "error: cannot write the manifests: {e}");
                 1
@@ -121,7 +178,8 @@ fn inject_all(
             ))
         })?;
     }
-    let (name, text) = read_input(&args.file, stdin).map_err(error)?;
+    let file = args.file.as_deref().unwrap_or(Path::new("-"));
+    let (name, text) = read_input(file, stdin).map_err(error)?;
     let documents = yaml::load_stream(&text).map_err(|e| {
         error(format!(
             "{name} document {}: cannot parse the manifest: {}",
@@ -165,6 +223,59 @@ fn inject_all(
         ));
     }
     Err(messages)
+}
+
+/// `check`: the report, or the lines to print on standard error. A Pod without the right
+/// sidecar makes the run fail after its report is written.
+fn check_all(
+    args: &CheckArgs,
+    stdin: &mut dyn Read,
+    stderr: &mut dyn Write,
+) -> Result<(String, u8), Vec<String>> {
+    let error = |message: String| vec![format!("error: {message}")];
+    let settings = load_settings(args.settings.as_deref(), None).map_err(error)?;
+    let mut files: Vec<&Path> = args.filename.iter().map(PathBuf::as_path).collect();
+    files.extend(args.files.iter().map(PathBuf::as_path));
+    if files.is_empty() {
+        return Err(error(
+            "no Pods given: pass a file, or `-` for standard input, e.g. `kubectl get pods -A -o json | dapr-inject check -`".to_owned(),
+        ));
+    }
+    let mut report = check::CheckReport::default();
+    for file in files {
+        let (name, text) = read_input(file, stdin).map_err(error)?;
+        let documents = yaml::load_stream(&text).map_err(|e| {
+            error(format!(
+                "{name} document {}: cannot parse: {}",
+                e.document, e.message
+            ))
+        })?;
+        for document in &documents {
+            let place = format!("{name} document {}", document.number);
+            let json = document
+                .node
+                .to_json()
+                .map_err(|e| error(format!("{place}: {e}")))?;
+            report.add(&json, &place, &settings);
+        }
+    }
+    for skipped in &report.skipped {
+        let _ = writeln!(stderr, "note: {skipped}");
+    }
+    let output = match args.output_format {
+        CheckFormat::Table => report.table(),
+        CheckFormat::Json => report.json(),
+    };
+    if report.failures == 0 {
+        return Ok((output, 0));
+    }
+    let _ = writeln!(
+        stderr,
+        "error: {} of {} Pods lack the daprd sidecar the policy would give them",
+        report.failures,
+        report.lines.len()
+    );
+    Ok((output, 1))
 }
 
 /// Adds a document to the stream, with a `---` line unless it starts with its own.

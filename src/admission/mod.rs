@@ -5,15 +5,17 @@
 
 mod pod;
 mod verdict;
+mod verify;
 mod workload;
 
 pub use pod::inject_pod;
 pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
+pub use verify::{Report, Status, verify_pod};
 pub use workload::workload_kinds;
 
 use crate::cluster::Cluster;
 use crate::pod::Pod;
-use crate::settings::Settings;
+use crate::settings::{Mode, Settings};
 
 pub const POD_KIND: &str = "Pod";
 pub const CREATE: &str = "CREATE";
@@ -27,6 +29,15 @@ pub fn evaluate(
     cluster: &dyn Cluster,
 ) -> Answer {
     let kind = admission.kind;
+    if settings.mode == Mode::Verify {
+        return Answer {
+            verdict: match admission.operation {
+                CREATE if kind == POD_KIND => verify(admission, object, settings),
+                _ => Verdict::accept(Skip::NotAPodCreate, Vec::new()),
+            },
+            generate_name: String::new(),
+        };
+    }
     match admission.operation {
         CREATE if kind == POD_KIND => evaluate_pod(admission, object, settings, cluster),
         CREATE | UPDATE if workload::is_workload(kind) => Answer {
@@ -68,4 +79,32 @@ fn evaluate_pod(
         verdict,
         generate_name,
     }
+}
+
+/// Verify mode's Pod CREATE. Kubewarden's audit scanner names no requester, and a real
+/// admission always does: with no username the Pod is judged on its own.
+fn verify(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) -> Verdict {
+    let pod = match object {
+        Object::Text(text) => match serde_json::from_str(text) {
+            Ok(pod) => pod,
+            Err(e) => return verify::unreadable(&e.to_string()).verdict(),
+        },
+        Object::Value(value) => value,
+    };
+    if pod.is_null() {
+        return verify::unreadable("the request has no Pod object").verdict();
+    }
+    let requester = (!admission.username.is_empty()).then_some(Requester {
+        username: admission.username,
+        groups: &admission.groups,
+    });
+    let namespace = match admission.namespace {
+        "" => pod
+            .pointer("/metadata/namespace")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        namespace => namespace.to_owned(),
+    };
+    verify_pod(pod, &namespace, requester, settings).verdict()
 }

@@ -98,7 +98,7 @@ fn has_daprd(view: &PodView, settings: &Settings) -> bool {
 }
 
 /// The Pod accepted without a sidecar when the requester may not trigger injection.
-fn refuse_requester(requester: Requester<'_>, settings: &Settings) -> Option<Verdict> {
+pub(super) fn refuse_requester(requester: Requester<'_>, settings: &Settings) -> Option<Verdict> {
     match ServiceAccountMatcher::with_built_ins(&settings.allowed_service_accounts) {
         Ok(matcher) => {
             let problems = unauthorized_reason(&matcher, requester.username, requester.groups);

@@ -39,6 +39,8 @@ pub enum Skip {
     NotRequested,
     AlreadyInjected,
     Unauthorized,
+    /// Verify mode: the Pod has the sidecar inject mode gives it.
+    Verified,
 }
 
 /// A Pod with the sidecar.

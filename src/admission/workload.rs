@@ -131,8 +131,9 @@ fn pod_of(kind: &str, workload: &Value, named: &Named) -> Result<Value, String> 
         Some(Value::Object(metadata)) => metadata.clone(),
         Some(other) => return Err(wrong_type(path, "metadata", other)),
     };
-    metadata.remove("name");
-    metadata.remove("generateName");
+    // An empty name reads as none; inserting spares the module a BTreeMap removal.
+    metadata.insert("name".to_owned(), json!(""));
+    metadata.insert("generateName".to_owned(), json!(""));
     let (api_version, owner_kind, owner_name) = owner(kind, &named.name);
     metadata.insert(
         "ownerReferences".to_owned(),

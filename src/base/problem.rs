@@ -108,6 +108,96 @@ pub enum Reason {
         workload: String,
         reason: Box<Reason>,
     },
+    /// Verify mode: the Pod's sidecar is missing or not what inject mode gives it.
+    Sidecar(Finding),
+}
+
+/// Why a Pod should have the sidecar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Asked {
+    /// The annotation `key` holds `value`.
+    Annotation { key: &'static str, value: String },
+    /// The namespace matches `setting`.
+    Namespace {
+        namespace: String,
+        setting: &'static str,
+    },
+}
+
+/// What verify mode finds wrong with a Pod that asks for the sidecar. `owner`: the workload
+/// to restart, as `<Kind> <namespace>/<name>`, when the Pod has one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finding {
+    /// No daprd: injection was skipped or failed.
+    Missing { asked: Asked, owner: Option<String> },
+    /// daprd runs another image than inject mode gives the Pod today.
+    Stale {
+        found: String,
+        expected: String,
+        owner: Option<String>,
+    },
+    /// daprd's `--app-id` is not the Pod's app id.
+    AppIdDiffers {
+        flag: &'static str,
+        found: String,
+        expected: String,
+    },
+    /// daprd without the label injection adds: it was added by hand.
+    NotLabelled { label: &'static str },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let restart = |f: &mut fmt::Formatter<'_>, owner: &Option<String>| match owner {
+            Some(owner) => write!(f, "restart {owner}"),
+            None => write!(f, "recreate the Pod"),
+        };
+        match self {
+            Finding::Missing { asked, owner } => {
+                match asked {
+                    Asked::Annotation { key, value } => write!(f, "{key} is {}", name(value))?,
+                    Asked::Namespace { namespace, setting } => {
+                        write!(f, "namespace {} is in {setting}", name(namespace))?;
+                    }
+                }
+                write!(
+                    f,
+                    " but the Pod has no daprd sidecar: injection was skipped or failed; recreate it"
+                )?;
+                match owner {
+                    Some(owner) => write!(f, " (owner: {owner})"),
+                    None => Ok(()),
+                }
+            }
+            Finding::Stale {
+                found,
+                expected,
+                owner,
+            } => {
+                write!(
+                    f,
+                    "daprd runs {}, but the policy now injects {}: ",
+                    name(found),
+                    name(expected)
+                )?;
+                restart(f, owner)
+            }
+            Finding::AppIdDiffers {
+                flag,
+                found,
+                expected,
+            } => write!(
+                f,
+                "daprd's {flag} is {} but the Pod's app id is {}: the sidecar serves another app; recreate the Pod",
+                name(found),
+                name(expected)
+            ),
+            Finding::NotLabelled { label } => write!(
+                f,
+                "the Pod has a daprd container but no {label} label: it was not added by the injector; remove it and let the policy inject daprd"
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Reason {
@@ -157,6 +247,7 @@ impl fmt::Display for Reason {
                 f,
                 "error parsing {key} int value {value} : strconv.ParseInt: parsing \"{value}\": invalid syntax"
             ),
+            Reason::Sidecar(finding) => finding.fmt(f),
             Reason::PodsOf { workload, reason } => {
                 write!(f, "{workload}: its Pods would be rejected: {reason}")?;
                 if let Reason::EmptyAppId { annotation } = **reason {

@@ -55,6 +55,12 @@ const CRONJOB_SUFFIX_MIN_DIGITS: usize = 8;
 
 /// The workload a Pod belongs to: (app id, where it came from, for the warning).
 fn app_id_from_owner(pod: &PodView) -> Option<(String, String)> {
+    owning_workload(pod).map(|(kind, name)| (name.clone(), format!("{kind} {name}")))
+}
+
+/// The workload that runs the Pod, as (kind, name): its controller, except that a
+/// Deployment's ReplicaSet gives the Deployment and a CronJob's Job gives the CronJob.
+pub fn owning_workload(pod: &PodView) -> Option<(String, String)> {
     let owners = pod.owner_references();
     let owner = owners
         .iter()
@@ -64,6 +70,7 @@ fn app_id_from_owner(pod: &PodView) -> Option<(String, String)> {
         .get("name")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())?;
+    let workload = |kind: &str, name: &str| Some((kind.to_owned(), name.to_owned()));
     match kind {
         "ReplicaSet" => {
             let hash = pod
@@ -76,10 +83,8 @@ fn app_id_from_owner(pod: &PodView) -> Option<(String, String)> {
                 .and_then(|n| n.strip_suffix('-'))
                 .filter(|n| !hash.is_empty() && !n.is_empty())
             {
-                Some(deployment) => {
-                    Some((deployment.to_owned(), format!("Deployment {deployment}")))
-                }
-                None => Some((name.to_owned(), format!("ReplicaSet {name}"))),
+                Some(deployment) => workload("Deployment", deployment),
+                None => workload(kind, name),
             }
         }
         "Job" => match name.rsplit_once('-') {
@@ -88,11 +93,11 @@ fn app_id_from_owner(pod: &PodView) -> Option<(String, String)> {
                     && suffix.len() >= CRONJOB_SUFFIX_MIN_DIGITS
                     && suffix.bytes().all(|b| b.is_ascii_digit()) =>
             {
-                Some((cronjob.to_owned(), format!("CronJob {cronjob}")))
+                workload("CronJob", cronjob)
             }
-            _ => Some((name.to_owned(), format!("Job {name}"))),
+            _ => workload(kind, name),
         },
-        _ => Some((name.to_owned(), format!("{kind} {name}"))),
+        _ => workload(kind, name),
     }
 }
 

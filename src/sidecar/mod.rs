@@ -19,6 +19,7 @@ mod lookups;
 pub mod v0_11;
 mod volumes;
 
+pub use app_id::owning_workload;
 pub use lookups::Facts;
 
 use crate::annotations::{DaprAnnotations, keys, unknown};
@@ -27,7 +28,7 @@ use crate::base::problem::{Problem, Reason, Rejection};
 use crate::cluster::Cluster;
 use crate::plan::{Additions, Item, Plan};
 use crate::pod::PodView;
-use crate::profiles::{self, SchedulerInputs};
+use crate::profiles::{self, Layout, SchedulerInputs};
 use crate::settings::{InvalidAnnotations, Settings};
 use inputs::SidecarInputs;
 
@@ -60,6 +61,36 @@ pub fn inject(
         settings,
         problems,
     )
+}
+
+/// What inject mode gives a Pod's daprd, decided without the cluster: verify mode holds the
+/// running sidecar to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub app_id: String,
+    pub image: String,
+}
+
+/// The app id and image inject mode would give the Pod today. `from_owner` as for [`inject`].
+pub fn expected(view: &PodView, from_owner: bool, settings: &Settings) -> Expected {
+    match profiles::layout(settings.dapr_version) {
+        Layout::V0_11 => Expected {
+            app_id: v0_11::app_id_of(view),
+            image: settings.sidecar_image.clone(),
+        },
+        Layout::Current => {
+            // Verify judges the sidecar, not the annotations: their warnings came at injection.
+            let mut ignored = Vec::new();
+            let (known, _) = profiles::known_annotations(settings.dapr_version, &view.annotations);
+            let annotations = DaprAnnotations::parse(&known, &mut ignored);
+            Expected {
+                app_id: app_id::resolve(&annotations, view, from_owner, &mut ignored),
+                image: annotations
+                    .sidecar_image
+                    .unwrap_or_else(|| settings.sidecar_image.clone()),
+            }
+        }
+    }
 }
 
 /// The annotations this release reads, with its probe defaults, and a warning for each key

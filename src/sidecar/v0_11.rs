@@ -219,6 +219,14 @@ struct Inputs<'a> {
     certificates: [String; 3],
 }
 
+/// 0.11's app id: `dapr.io/app-id`, else the removed `dapr.io/id`, else the Pod's name.
+pub fn app_id_of(view: &PodView) -> String {
+    let a = Annotations {
+        map: &view.annotations,
+    };
+    a.string_or(keys::app_id, &a.string_or(removed::ID, &view.name))
+}
+
 /// The 0.11 sidecar; without a cluster (a pod template) mTLS and the Secret are not looked up.
 pub fn inject(
     view: &PodView,
@@ -232,7 +240,7 @@ pub fn inject(
     let a = Annotations {
         map: &view.annotations,
     };
-    let app_id = a.string_or(keys::app_id, &a.string_or(removed::ID, &view.name));
+    let app_id = app_id_of(view);
     app_id::validate(&app_id).map_err(|r| Rejection::new(r, &problems))?;
     let app_port = a
         .int32_with_alias(keys::app_port, removed::PORT, &mut problems)

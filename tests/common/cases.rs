@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Evaluation, Input, NO_LOOKUPS, assert_json_eq, read_json};
+use super::{DAPRD_IMAGE, Evaluation, Input, NO_LOOKUPS, assert_json_eq, read_json};
 
 /// How a test binary evaluates an input: the wasm module, or the native code.
 pub type Evaluate = dyn Fn(&Input) -> Evaluation;
@@ -635,6 +635,80 @@ pub fn strict_mode_rejects_a_workload_whose_pods_it_would_reject(evaluate: &Eval
     );
 }
 
+const VERIFY: Option<&str> = Some("settings_verify.json");
+/// The workload that runs the worked example's Pod: its ReplicaSet's Deployment.
+const WORKED_EXAMPLE_OWNER: &str = "Deployment default/myapp";
+
+/// Verify mode: a stored Pod with the sidecar inject mode gives it today passes, and nothing is
+/// looked up; the same holds for the native-sidecar layout, 1.16's image and 0.11's layout.
+pub fn verify_passes_stored_pods_with_todays_sidecar(evaluate: &Evaluate) {
+    for (fixture, settings) in [
+        ("audit_pod_sidecar_ok.json", "settings_verify.json"),
+        (
+            "audit_pod_native_sidecar.json",
+            "settings_verify_native_sidecar.json",
+        ),
+        ("audit_pod_native_sidecar.json", "settings_verify.json"),
+        ("audit_pod_dapr_1_16.json", "settings_verify_dapr_1_16.json"),
+        ("audit_pod_seed_0_11.json", "settings_verify_seed_0_11.json"),
+    ] {
+        evaluate(&Input::new(fixture, NO_LOOKUPS, Some(settings))).assert_accepted_untouched();
+    }
+}
+
+pub fn verify_rejects_a_stored_pod_without_daprd_naming_its_owner(evaluate: &Evaluate) {
+    evaluate(&Input::new("audit_pod_missing_sidecar.json", NO_LOOKUPS, VERIFY)).assert_rejected(
+        &format!("dapr.io/enabled is \"true\" but the Pod has no daprd sidecar: injection was skipped or failed; recreate it (owner: {WORKED_EXAMPLE_OWNER})"),
+    );
+}
+
+/// After a control-plane upgrade, running Pods keep the old daprd until their workload restarts.
+pub fn verify_rejects_a_stale_sidecar_with_both_images(evaluate: &Evaluate) {
+    for (fixture, found) in [
+        ("audit_pod_stale_sidecar.json", "ghcr.io/dapr/daprd:1.17.6"),
+        ("audit_pod_dapr_1_16.json", "ghcr.io/dapr/daprd:1.16.9"),
+    ] {
+        evaluate(&Input::new(fixture, NO_LOOKUPS, VERIFY)).assert_rejected(&format!(
+            "daprd runs \"{found}\", but the policy now injects \"{DAPRD_IMAGE}\": restart {WORKED_EXAMPLE_OWNER}"
+        ));
+    }
+}
+
+pub fn verify_rejects_a_sidecar_serving_another_app_id(evaluate: &Evaluate) {
+    evaluate(&Input::new("audit_pod_app_id_mismatch.json", NO_LOOKUPS, VERIFY)).assert_rejected(
+        "daprd's --app-id is \"orders\" but the Pod's app id is \"myapp\": the sidecar serves another app; recreate the Pod",
+    );
+}
+
+pub fn verify_rejects_a_daprd_added_by_hand(evaluate: &Evaluate) {
+    evaluate(&Input::new("audit_pod_daprd_by_hand.json", NO_LOOKUPS, VERIFY)).assert_rejected(
+        "the Pod has a daprd container but no dapr.io/sidecar-injected label: it was not added by the injector; remove it and let the policy inject daprd",
+    );
+}
+
+/// At admission, validating webhooks run after the mutating ones: verify sees the injected
+/// Pod, and refuses one that slipped past injection.
+pub fn verify_at_admission_refuses_a_pod_that_slipped_past_injection(evaluate: &Evaluate) {
+    let slipped = Input::new(WORKED_EXAMPLE, NO_LOOKUPS, VERIFY);
+    evaluate(&slipped).assert_rejected(&format!(
+        "dapr.io/enabled is \"true\" but the Pod has no daprd sidecar: injection was skipped or failed; recreate it (owner: {WORKED_EXAMPLE_OWNER})"
+    ));
+    evaluate(&slipped.with_object(section_10_pod(), NO_LOOKUPS)).assert_accepted_untouched();
+}
+
+/// Pods that do not ask for Dapr, Pods whose requester may not trigger injection, and
+/// workloads all pass verify untouched and without a word.
+pub fn verify_passes_what_inject_mode_leaves_alone(evaluate: &Evaluate) {
+    for fixture in [
+        "pod_not_dapr_enabled.json",
+        "pod_by_unauthorized_user.json",
+        "workload_deployment_create.json",
+        "workload_cronjob_update.json",
+    ] {
+        evaluate(&Input::new(fixture, NO_LOOKUPS, VERIFY)).assert_accepted_untouched();
+    }
+}
+
 /// Every input above that injects.
 fn injections() -> Vec<Input> {
     vec![
@@ -702,6 +776,13 @@ macro_rules! fixture_tests {
             app_id_from_owner_names_a_deployment_template_after_the_deployment => app_id_from_owner_names_a_deployment_template_after_the_deployment,
             strict_mode_rejects_a_workload_whose_pods_it_would_reject => strict_mode_rejects_a_workload_whose_pods_it_would_reject,
             every_injection_only_adds_and_a_second_pass_changes_nothing => every_injection_is_additive_and_idempotent,
+            verify_passes_stored_pods_with_todays_sidecar => verify_passes_stored_pods_with_todays_sidecar,
+            verify_rejects_a_stored_pod_without_daprd_naming_its_owner => verify_rejects_a_stored_pod_without_daprd_naming_its_owner,
+            verify_rejects_a_stale_sidecar_with_both_images => verify_rejects_a_stale_sidecar_with_both_images,
+            verify_rejects_a_sidecar_serving_another_app_id => verify_rejects_a_sidecar_serving_another_app_id,
+            verify_rejects_a_daprd_added_by_hand => verify_rejects_a_daprd_added_by_hand,
+            verify_at_admission_refuses_a_pod_that_slipped_past_injection => verify_at_admission_refuses_a_pod_that_slipped_past_injection,
+            verify_passes_what_inject_mode_leaves_alone => verify_passes_what_inject_mode_leaves_alone,
         );
     };
     (@each $evaluate:path, $($test:ident => $case:ident,)*) => {

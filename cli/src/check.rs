@@ -1,0 +1,158 @@
+//! `dapr-inject check`: the policy's verify mode over a listing of Pods, such as
+//! `kubectl get pods -A -o json`. Like `linkerd check --proxy`, it finds every Pod that asked
+//! for Dapr and runs without its sidecar, or with one an upgrade left behind.
+
+use dapr_sidecar_injector::{Report, Settings, Status, verify_manifest_pod};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::manifest::DEFAULT_NAMESPACE;
+
+const POD_KIND: &str = "Pod";
+/// `kubectl get -o json` wraps what it lists in a `List`; typed lists end the same way.
+const LIST_KIND_SUFFIX: &str = "List";
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    pub namespace: String,
+    pub pod: String,
+    pub owner: String,
+    pub app_id: String,
+    pub image: String,
+    pub status: &'static str,
+    pub reason: String,
+}
+
+/// The report of a whole input.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub lines: Vec<Line>,
+    /// What was not a Pod, by place.
+    pub skipped: Vec<String>,
+    pub failures: usize,
+}
+
+impl CheckReport {
+    /// Verifies every Pod in `object`, descending into lists; `place` names it in messages.
+    pub fn add(&mut self, object: &Value, place: &str, settings: &Settings) {
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind.ends_with(LIST_KIND_SUFFIX)
+            && let Some(items) = object.get("items").and_then(Value::as_array)
+        {
+            for (i, item) in items.iter().enumerate() {
+                self.add(item, &format!("{place} item {}", i + 1), settings);
+            }
+            return;
+        }
+        if kind != POD_KIND {
+            let kind = if kind.is_empty() { "<no kind>" } else { kind };
+            self.skipped
+                .push(format!("{place}: skipped {kind}: not a Pod"));
+            return;
+        }
+        let metadata = |key: &str| {
+            object
+                .pointer(&format!("/metadata/{key}"))
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let namespace = metadata("namespace")
+            .unwrap_or(DEFAULT_NAMESPACE)
+            .to_owned();
+        let pod = metadata("name")
+            .or_else(|| metadata("generateName"))
+            .unwrap_or("<no name>")
+            .to_owned();
+        let report = verify_manifest_pod(object.clone(), &namespace, settings);
+        if report.status.is_failure() {
+            self.failures += 1;
+        }
+        self.lines.push(line(namespace, pod, report));
+    }
+
+    /// A table with kubectl's layout: upper-case headers, columns three spaces apart.
+    pub fn table(&self) -> String {
+        const HEADERS: [&str; 7] = [
+            "NAMESPACE",
+            "POD",
+            "OWNER",
+            "APP ID",
+            "IMAGE",
+            "STATUS",
+            "REASON",
+        ];
+        let rows: Vec<[&str; 7]> = self
+            .lines
+            .iter()
+            .map(|l| {
+                [
+                    l.namespace.as_str(),
+                    l.pod.as_str(),
+                    or_dash(&l.owner),
+                    or_dash(&l.app_id),
+                    or_dash(&l.image),
+                    l.status,
+                    or_dash(&l.reason),
+                ]
+            })
+            .collect();
+        let mut widths = HEADERS.map(|h| h.chars().count());
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&HEADERS).chain(&rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            out.push_str(cells.join("   ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The same report as JSON: the lines, and how many Pods lack the right sidecar.
+    pub fn json(&self) -> String {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            pods: &'a [Line],
+            failures: usize,
+        }
+        let report = Json {
+            pods: &self.lines,
+            failures: self.failures,
+        };
+        // Strings and numbers only: serialising cannot fail.
+        let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+fn or_dash(value: &str) -> &str {
+    if value.is_empty() { "-" } else { value }
+}
+
+fn line(namespace: String, pod: String, report: Report) -> Line {
+    let reason = match (&report.finding, report.problems.first(), report.status) {
+        (Some(finding), _, _) => finding.to_string(),
+        (None, Some(problem), _) => problem.to_warning(),
+        (None, None, Status::NotRequested) => "does not ask for the Dapr sidecar".to_owned(),
+        (None, None, _) => String::new(),
+    };
+    Line {
+        namespace,
+        pod,
+        owner: report.owner.unwrap_or_default(),
+        app_id: report.app_id,
+        image: report.image,
+        status: report.status.name(),
+        reason,
+    }
+}
