@@ -45,7 +45,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-pub use crate::admission::{Admission, Injection, Report, Skip, Status, Verdict, workload_kinds};
+pub use crate::admission::{
+    Admission, Injection, Report, Skip, Status, Verdict, Workload, workload_kinds,
+};
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::DaprVersion;
 pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};
@@ -56,7 +58,9 @@ pub use crate::cluster::{
     CONFIGURATION_KIND, Canned, Cluster, DAPR_API_VERSION, Offline, SECRET_API_VERSION,
     SECRET_KIND,
 };
-pub use crate::settings::{InvalidAnnotations, Mode, SecurityProfile, Settings};
+pub use crate::settings::{
+    InvalidAnnotations, Mode, SecurityProfile, Settings, settings_error, settings_from_value,
+};
 
 use crate::admission::Object;
 use crate::base::problem::{limit_warnings, warnings_of};
@@ -108,7 +112,13 @@ fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
     if !text.starts_with(b"{") {
         return Err("invalid settings: expected a JSON object".to_owned());
     }
-    serde_json::from_slice(payload).map_err(|e| format!("invalid settings: {e}"))
+    serde_json::from_slice(payload).map_err(|e| {
+        let keys = serde_json::from_slice(payload).unwrap_or_default();
+        format!(
+            "invalid settings: {}",
+            settings_error(&keys, &e.to_string())
+        )
+    })
 }
 
 /// Kubewarden's `ValidationResponse`, field for field. The SDK's type keeps audit annotations
@@ -344,6 +354,22 @@ pub fn inject_manifest_pod(
     cluster: &dyn Cluster,
 ) -> Verdict {
     admission::inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
+}
+
+/// Injects the pod template of a workload in a manifest, offline: no requester to check.
+pub fn inject_manifest_template(
+    template: Value,
+    workload: Workload<'_>,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    admission::inject_template(template, workload, namespace, settings, cluster)
+}
+
+/// A Pod or pod template without what injection added; `None` when it has no daprd.
+pub fn uninject_manifest_pod(pod: Value) -> Option<Value> {
+    admission::uninject(pod)
 }
 
 /// Verifies a Pod of a manifest or a cluster listing: judged on its own, no requester.

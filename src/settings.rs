@@ -8,6 +8,7 @@ pub use crate::base::dapr::DaprVersion;
 use crate::base::dapr::{service, volume};
 use crate::base::go::glob_match;
 use crate::base::k8s::{names, quantity};
+use crate::base::problem::closest;
 use crate::profiles;
 
 /// What every PEM certificate holds.
@@ -21,6 +22,102 @@ pub const PLACEMENT_SERVICE_NAME: &str = "placement";
 pub const DEFAULT_ACTORS_SERVICE_ADDRESS: &str = "dapr-placement-server:50005";
 /// Dapr skips parsing the reminders address for this name (and then builds `default:.<ns>.svc.<cd>:0`).
 pub const DEFAULT_REMINDERS_SERVICE_NAME: &str = "default";
+
+/// Every key the settings accept, as written; an unknown key is answered with the closest.
+pub const SETTING_KEYS: &[&str] = &[
+    "mode",
+    "sidecarImage",
+    "sidecarImagePullPolicy",
+    "controlPlaneNamespace",
+    "clusterDomain",
+    "controlPlaneTrustDomain",
+    "mtlsEnabled",
+    "trustAnchors",
+    "tokenVolume",
+    "actorsEnabled",
+    "actorsServiceName",
+    "actorsServiceAddress",
+    "remindersServiceName",
+    "remindersServiceAddress",
+    "schedulerEnabled",
+    "runAsNonRoot",
+    "readOnlyRootFilesystem",
+    "runAsUser",
+    "runAsGroup",
+    "dropAllCapabilities",
+    "enableK8sDownwardApis",
+    "allowedServiceAccounts",
+    "nativeSidecar",
+    "ignoreEntrypointTolerations",
+    "componentSocketsFolder",
+    "invalidAnnotations",
+    "allowedSidecarImages",
+    "sidecarResources",
+    "securityProfile",
+    "appIdFromOwner",
+    "injectNamespaces",
+    "daprVersion",
+    "schedulerReplicas",
+    "skipReminderMigration",
+    "certChain",
+    "certKey",
+    "allowIssuerKeyInPods",
+];
+
+/// Why settings JSON is not settings: an unknown key with the closest real one, else serde's
+/// own message (a wrong type or value, which names the field).
+pub fn settings_error(json: &serde_json::Map<String, serde_json::Value>, error: &str) -> String {
+    let unknown = json
+        .keys()
+        .find(|key| !SETTING_KEYS.contains(&key.as_str()));
+    match unknown {
+        Some(key) => match closest(key, SETTING_KEYS.iter().copied()) {
+            Some(close) => format!("unknown setting \"{key}\"; did you mean {close}?"),
+            None => format!(
+                "unknown setting \"{key}\"; the settings are listed in the README's Settings section"
+            ),
+        },
+        None => error.to_owned(),
+    }
+}
+
+/// Settings from parsed JSON (the command line's path), with [`settings_error`]'s message.
+pub fn settings_from_value(json: serde_json::Value) -> Result<Settings, String> {
+    let keys = match &json {
+        serde_json::Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    serde_json::from_value(json).map_err(|e| settings_error(&keys, &e.to_string()))
+}
+
+/// A unit enum read from its name. By hand: serde's derive costs the module 1.6 KB of its
+/// size budget for each enum.
+fn variant<'de, D: serde::Deserializer<'de>, T: Copy>(
+    deserializer: D,
+    variants: &[(&'static str, T)],
+    names: &'static [&'static str],
+) -> Result<T, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    variants
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| serde::de::Error::unknown_variant(&name, names))
+}
+
+macro_rules! deserialize_by_name {
+    ($type:ty, $($name:literal => $variant:expr),+) => {
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                variant(deserializer, &[$(($name, $variant)),+], &[$($name),+])
+            }
+        }
+    };
+}
+
+deserialize_by_name!(Mode, "inject" => Mode::Inject, "verify" => Mode::Verify);
+deserialize_by_name!(InvalidAnnotations, "warn" => InvalidAnnotations::Warn, "reject" => InvalidAnnotations::Reject);
+deserialize_by_name!(SecurityProfile, "dapr" => SecurityProfile::Dapr, "restricted" => SecurityProfile::Restricted);
 
 /// The setting whose namespaces are injected without the annotation.
 pub const INJECT_NAMESPACES: &str = "injectNamespaces";
@@ -87,7 +184,7 @@ pub struct Settings {
 /// The Dapr 1.16 chart's scheduler replica count.
 pub const DEFAULT_SCHEDULER_REPLICAS_1_16: u32 = 3;
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum Mode {
     /// A mutating policy: Pods that ask for Dapr get the sidecar.
@@ -98,7 +195,7 @@ pub enum Mode {
     Verify,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum InvalidAnnotations {
     /// Dapr's behaviour: the value is ignored, and the policy adds a warning.
@@ -108,7 +205,7 @@ pub enum InvalidAnnotations {
     Reject,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum SecurityProfile {
     /// daprd's securityContext exactly as Dapr builds it.
@@ -526,6 +623,39 @@ mod tests {
     fn settings(value: serde_json::Value) -> Result<Settings, String> {
         let s: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
         s.validate().map(|()| s)
+    }
+
+    #[test]
+    fn the_key_list_names_exactly_the_fields_serde_reads() {
+        let value = serde_json::to_value(Settings::default()).unwrap();
+        let mut fields: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut keys = SETTING_KEYS.to_vec();
+        fields.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, fields);
+    }
+
+    #[test]
+    fn an_unknown_setting_gets_the_closest_real_one() {
+        let error = |json: serde_json::Value| settings_from_value(json).unwrap_err();
+        assert_eq!(
+            error(json!({"sidecarimage": "x"})),
+            "unknown setting \"sidecarimage\"; did you mean sidecarImage?"
+        );
+        assert_eq!(
+            error(json!({"mtlsEnable": true})),
+            "unknown setting \"mtlsEnable\"; did you mean mtlsEnabled?"
+        );
+        assert_eq!(
+            error(json!({"frobnicate": 1})),
+            "unknown setting \"frobnicate\"; the settings are listed in the README's Settings section"
+        );
+        assert!(error(json!({"runAsUser": "root"})).contains("invalid type"));
     }
 
     #[test]

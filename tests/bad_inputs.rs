@@ -220,7 +220,7 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
         ("[]", "invalid settings: expected a JSON object"),
         (
             "{\"sidecarImag\": \"x\"}",
-            "invalid settings: unknown field `sidecarImag`",
+            "invalid settings: unknown setting \"sidecarImag\"; did you mean sidecarImage?",
         ),
         (
             "{\"tokenVolume\": \"yes\"}",

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::table::{KNOWN, PREFIX, keys};
-use crate::base::problem::Problem;
+use crate::base::problem::{Problem, closest};
 
 /// The keys Dapr 1.0 removed; Dapr 0.11 still reads them as fallbacks.
 pub mod removed {
@@ -39,9 +39,6 @@ const INVENTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Largest edit distance still offered as "did you mean".
-const MAX_SUGGESTION_DISTANCE: usize = 3;
-
 fn is_known(key: &str) -> bool {
     KNOWN.iter().any(|&(known, _)| known == key)
 }
@@ -49,16 +46,16 @@ fn is_known(key: &str) -> bool {
 /// The closest real annotation, if one is close enough to be a typo.
 pub fn suggestion(key: &str) -> Option<&'static str> {
     let name = key.strip_prefix(PREFIX)?;
+    let close = closest(
+        name,
+        KNOWN
+            .iter()
+            .filter_map(|&(known, _)| known.strip_prefix(PREFIX)),
+    )?;
     KNOWN
         .iter()
-        .filter_map(|&(known, _)| {
-            let candidate = known.strip_prefix(PREFIX)?;
-            let distance = strsim::osa_distance(name, candidate);
-            (distance <= MAX_SUGGESTION_DISTANCE && distance < candidate.len() / 2)
-                .then_some((distance, known))
-        })
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, key)| key)
+        .map(|&(known, _)| known)
+        .find(|known| known.strip_prefix(PREFIX) == Some(close))
 }
 
 /// Advice for each `dapr.io/*` key of the Pod that Dapr does not read.

@@ -1,9 +1,9 @@
 //! Dapr's fixed names, like Dapr's `consts` package, and the releases the policy can match.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The Dapr releases whose sidecar layout the policy can produce.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DaprVersion {
     #[serde(rename = "0.11")]
     V0_11,
@@ -14,6 +14,26 @@ pub enum DaprVersion {
     #[default]
     #[serde(rename = "1.18")]
     V1_18,
+}
+
+/// Every release, oldest first.
+pub const DAPR_VERSIONS: [DaprVersion; 4] = [
+    DaprVersion::V0_11,
+    DaprVersion::V1_16,
+    DaprVersion::V1_17,
+    DaprVersion::V1_18,
+];
+const DAPR_VERSION_NAMES: &[&str] = &["0.11", "1.16", "1.17", "1.18"];
+
+/// By hand: serde's derive for a unit enum costs the module 1.6 KB of its size budget.
+impl<'de> Deserialize<'de> for DaprVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        DAPR_VERSIONS
+            .into_iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, DAPR_VERSION_NAMES))
+    }
 }
 
 impl DaprVersion {

@@ -110,6 +110,13 @@ pub enum Reason {
     },
     /// Verify mode: the Pod's sidecar is missing or not what inject mode gives it.
     Sidecar(Finding),
+    /// A StatefulSet's template without app id, injected offline: each of its Pods takes its
+    /// own name (`<name>-<ordinal>`) as app id, so no one id fits the template.
+    StatefulSetTemplate {
+        namespace: String,
+        name: String,
+        annotation: &'static str,
+    },
 }
 
 /// Why a Pod should have the sidecar.
@@ -248,6 +255,14 @@ impl fmt::Display for Reason {
                 "error parsing {key} int value {value} : strconv.ParseInt: parsing \"{value}\": invalid syntax"
             ),
             Reason::Sidecar(finding) => finding.fmt(f),
+            Reason::StatefulSetTemplate {
+                namespace,
+                name,
+                annotation,
+            } => write!(
+                f,
+                "StatefulSet {namespace}/{name}: its Pods are named {name}-0, {name}-1, … and in the cluster each takes its own name as app id, so no single app id fits the template; set {annotation} in the pod template"
+            ),
             Reason::PodsOf { workload, reason } => {
                 write!(f, "{workload}: its Pods would be rejected: {reason}")?;
                 if let Reason::EmptyAppId { annotation } = **reason {
@@ -412,6 +427,25 @@ pub fn json_type_name(value: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     }
+}
+
+/// Largest edit distance still offered as "did you mean".
+const MAX_SUGGESTION_DISTANCE: usize = 3;
+
+/// The candidate closest to `word`, if it is close enough to be a typo of it: the one
+/// suggestion rule for annotation keys and setting names.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .filter_map(|candidate| {
+            let distance = strsim::osa_distance(word, candidate).min(strsim::osa_distance(
+                &word.to_ascii_lowercase(),
+                &candidate.to_ascii_lowercase(),
+            ));
+            (distance <= MAX_SUGGESTION_DISTANCE && distance < candidate.len() / 2)
+                .then_some((distance, candidate))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
 }
 
 #[cfg(test)]
