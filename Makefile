@@ -28,7 +28,8 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 # Builds the policy and injects the seed's stateapp example with the same code, offline.
 example: policy.wasm
 	@echo "policy.wasm: $$(wc -c < policy.wasm) bytes"
-	cargo run $(CARGO_GLOBAL_OPTIONS) -q -p dapr-inject -- --trust-anchors examples/trust-anchors.pem examples/stateapp.yaml
+	@echo "building dapr-inject (cargo shows its progress), then injecting examples/stateapp.yaml"
+	cargo run $(CARGO_GLOBAL_OPTIONS) -p dapr-inject -- --trust-anchors examples/trust-anchors.pem examples/stateapp.yaml
 
 # Sizes, median and p99 per evaluation against the baseline guest, peak memory, native time.
 # The baseline goes through the same build and optimiser as the policy.

@@ -1,27 +1,31 @@
 //! `dapr-inject`: injects Dapr's `daprd` sidecar into Kubernetes manifests, as the
 //! `dapr-sidecar-injector` policy (and Dapr v1.18.3's injector) would at admission, without a
 //! cluster. Like `istioctl kube-inject` and `linkerd inject`, it reads manifests and writes them
-//! back with the sidecar in every dapr-enabled Pod and pod template.
+//! back with the sidecar in every dapr-enabled Pod and pod template, and says what it did with
+//! each object. `uninject` takes the sidecar out again; `check` finds the Pods that lack it.
 //!
 //! [`run`] is the whole program, with its streams given, so tests can call it.
 
 pub mod check;
+pub mod input;
 pub mod manifest;
+pub mod output;
+pub mod splice;
 pub mod yaml;
 
-use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dapr_sidecar_injector::{Settings, dns1123_label};
+use dapr_sidecar_injector::{Settings, dns1123_label, settings_from_value};
 
-use crate::manifest::{Context, Place, Report};
+pub use crate::input::STDIN_NAME;
+use crate::input::read_all;
+use crate::manifest::{Action, Context};
+pub use crate::output::Format;
 
 const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
-/// How standard input is named in messages.
-pub const STDIN_NAME: &str = "<stdin>";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,12 +35,18 @@ pub const STDIN_NAME: &str = "<stdin>";
     version,
     about = "Inject the Dapr sidecar (daprd) into Kubernetes manifests, as Dapr v1.18.3's injector does",
     long_about = "Inject the Dapr sidecar (daprd) into Kubernetes manifests, as Dapr v1.18.3's \
-injector does.\n\nReads YAML or JSON manifests (several YAML documents, or a List) and writes \
-them back as YAML. Pods and the pod templates of Deployments, StatefulSets, DaemonSets, \
-ReplicaSets, Jobs and CronJobs annotated dapr.io/enabled: \"true\" get the daprd sidecar; \
-every other document is written back as it came. There is no cluster to ask: mTLS is on unless \
-the settings say otherwise, and the trust anchors must be given.",
-    after_help = "Example:\n  dapr-inject --trust-anchors ca.crt deployment.yaml | kubectl apply -f -\n\n\
+injector does.\n\nReads YAML or JSON manifests (files, directories, or - for standard input; \
+several documents, or Lists) and writes them back. Pods and the pod templates of Deployments, \
+StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs annotated dapr.io/enabled: \"true\" \
+get the daprd sidecar; every other document is written back as it came, and the lines of an \
+injected document that injection does not touch keep their comments and layout. Each object \
+gets a summary line on standard error, after the warnings the policy would give it. There is \
+no cluster to ask: mTLS is on unless the settings say otherwise, and the trust anchors must be \
+given.",
+    after_help = "Examples:\n  dapr-inject --trust-anchors ca.crt -f deployment.yaml | kubectl apply -f -\n  \
+dapr-inject --trust-anchors ca.crt -R -f manifests/ -o injected.yaml\n  \
+dapr-inject --upgrade --settings policy.yaml --trust-anchors ca.crt -f app.yaml -o app.yaml\n  \
+dapr-inject uninject -f injected.yaml\n  kubectl get pods -A -o json | dapr-inject check -\n\n\
 The trust anchors are the ca.crt of ConfigMap dapr-trust-bundle:\n  \
 kubectl get configmap dapr-trust-bundle -n dapr-system -o jsonpath='{.data.ca\\.crt}' > ca.crt"
 )]
@@ -45,11 +55,14 @@ struct Cli {
     command: Option<Command>,
 
     #[command(flatten)]
-    inject: Args,
+    inject: InjectArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Take out everything injection added: daprd, its volumes, the app containers' Dapr env
+    /// and socket mounts, the injected labels and component containers
+    Uninject(Io),
     /// Find the Pods that run without the daprd sidecar they asked for, or with one that is
     /// stale: the policy's verify mode, offline
     #[command(
@@ -62,6 +75,60 @@ mismatch. Give the inject policy's settings, so that the expected image is the o
         after_help = "Example:\n  kubectl get pods -A -o json | dapr-inject check -"
     )]
     Check(CheckArgs),
+}
+
+/// Where manifests come from and where they go, as kubectl takes them.
+#[derive(clap::Args, Debug)]
+struct Io {
+    /// A manifest file, a directory of them, or `-` for standard input; repeatable
+    #[arg(long, short = 'f', value_name = "FILE|DIR|-")]
+    filename: Vec<PathBuf>,
+
+    /// Also read the subdirectories of directories given
+    #[arg(long, short = 'R')]
+    recursive: bool,
+
+    /// Write the result to FILE instead of standard output (only when every object worked)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// `yaml` or `json`; default: json when every input document is JSON, else yaml
+    #[arg(long, value_enum)]
+    output_format: Option<Format>,
+
+    /// No summary line per object (warnings and errors are still written)
+    #[arg(long, short = 'q')]
+    quiet: bool,
+
+    /// The manifests, as with -f
+    #[arg(value_name = "FILE|DIR|-", required_unless_present = "filename")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct InjectArgs {
+    #[command(flatten)]
+    io: Io,
+
+    /// The policy's settings (YAML or JSON, the same keys as the policy's settings), or a
+    /// ClusterAdmissionPolicy manifest to take its spec.settings
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+
+    /// The namespace the pods run in (daprd's NAMESPACE); default: each object's
+    /// metadata.namespace, else `default`
+    #[arg(long, short = 'n', value_name = "NS")]
+    namespace: Option<String>,
+
+    /// PEM file with Dapr's trust anchors (ca.crt of ConfigMap dapr-trust-bundle); overrides
+    /// the trustAnchors setting
+    #[arg(long, value_name = "FILE")]
+    trust_anchors: Option<PathBuf>,
+
+    /// Inject an already injected object again under these settings: how a committed
+    /// manifest moves to new settings or a new Dapr release
+    #[arg(long)]
+    upgrade: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,31 +156,13 @@ enum CheckFormat {
     Json,
 }
 
-#[derive(clap::Args, Debug)]
-struct Args {
-    /// The policy's settings (YAML or JSON, the same keys as the policy's settings), or a
-    /// ClusterAdmissionPolicy manifest to take its spec.settings
-    #[arg(long, value_name = "FILE")]
-    settings: Option<PathBuf>,
+/// What a command gives: the output and the exit code, or the lines for standard error.
+type Done = Result<(String, u8), Vec<String>>;
 
-    /// The namespace the pods run in (daprd's NAMESPACE); default: each object's
-    /// metadata.namespace, else `default`
-    #[arg(long, short = 'n', value_name = "NS")]
-    namespace: Option<String>,
-
-    /// PEM file with Dapr's trust anchors (ca.crt of ConfigMap dapr-trust-bundle); overrides
-    /// the trustAnchors setting
-    #[arg(long, value_name = "FILE")]
-    trust_anchors: Option<PathBuf>,
-
-    /// The manifests, or `-` for standard input
-    #[arg(value_name = "FILE|-", required = true)]
-    file: Option<PathBuf>,
-}
-
-/// Runs the program and returns its exit code: 0; 1 when a file cannot be read or parsed, the
-/// settings or `--namespace` are invalid, or a Pod would be rejected; 2 for a command line clap
-/// rejects. Nothing is written to `stdout` unless every document worked.
+/// Runs the program and returns its exit code: 0; 1 when an input cannot be read or parsed,
+/// the settings or `--namespace` are invalid, an object fails, or `check` finds a Pod without
+/// its sidecar; 2 for a command line clap rejects. Nothing is written unless every object
+/// worked.
 pub fn run<I, T>(
     args: I,
     stdin: &mut dyn Read,
@@ -125,7 +174,7 @@ where
     T: Into<OsString> + Clone,
 {
     let cli = match Cli::try_parse_from(args) {
-        Ok(args) => args,
+        Ok(cli) => cli,
         Err(e) => {
             let code = u8::try_from(e.exit_code()).unwrap_or(2);
             let text = e.render().to_string();
@@ -138,18 +187,22 @@ where
             return code;
         }
     };
-    let result = match &cli.command {
-        Some(Command::Check(check)) => check_all(check, stdin, stderr),
-        None => inject_all(&cli.inject, stdin, stderr).map(|output| (output, 0)),
+    let (result, output_file) = match &cli.command {
+        Some(Command::Check(check)) => (check_all(check, stdin, stderr), None),
+        Some(Command::Uninject(io)) => (
+            transform(io, Action::Uninject, None, stdin, stderr),
+            io.output.as_deref(),
+        ),
+        None => (
+            inject_all(&cli.inject, stdin, stderr),
+            cli.inject.io.output.as_deref(),
+        ),
     };
     match result {
-        Ok((output, code)) => match stdout
-            .write_all(output.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
+        Ok((output, code)) => match write_output(&output, output_file, stdout) {
             Ok(()) => code,
             Err(e) => {
-                let _ = writeln!(stderr, "error: cannot write the manifests: {e}");
+                let _ = writeln!(stderr, "error: {e}");
                 1
             }
         },
@@ -162,12 +215,18 @@ where
     }
 }
 
-/// The output, or the lines to print on standard error. Warnings are printed as they come.
-fn inject_all(
-    args: &Args,
-    stdin: &mut dyn Read,
-    stderr: &mut dyn Write,
-) -> Result<String, Vec<String>> {
+fn write_output(output: &str, file: Option<&Path>, stdout: &mut dyn Write) -> Result<(), String> {
+    match file {
+        Some(path) => std::fs::write(path, output)
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => stdout
+            .write_all(output.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| format!("cannot write the manifests: {e}")),
+    }
+}
+
+fn inject_all(args: &InjectArgs, stdin: &mut dyn Read, stderr: &mut dyn Write) -> Done {
     let error = |message: String| vec![format!("error: {message}")];
     let settings =
         load_settings(args.settings.as_deref(), args.trust_anchors.as_deref()).map_err(error)?;
@@ -178,51 +237,62 @@ fn inject_all(
             ))
         })?;
     }
-    let file = args.file.as_deref().unwrap_or(Path::new("-"));
-    let (name, text) = read_input(file, stdin).map_err(error)?;
-    let documents = yaml::load_stream(&text).map_err(|e| {
-        error(format!(
-            "{name} document {}: cannot parse the manifest: {}",
-            e.document, e.message
-        ))
-    })?;
-
+    let action = Action::Inject {
+        upgrade: args.upgrade,
+    };
     let context = Context {
+        action,
         settings: &settings,
         namespace: args.namespace.as_deref(),
     };
-    let mut report = Report::default();
-    let mut output = String::new();
-    for document in &documents {
-        let place = Place::document(&name, document.number);
-        let injected = manifest::inject_object(&document.node, &place, &context, &mut report);
-        for warning in report.warnings.drain(..) {
-            let _ = writeln!(stderr, "warning: {warning}");
+    transform(&args.io, action, Some(&context), stdin, stderr)
+}
+
+/// Injects or uninjects every object of every input. Warnings and summaries are written as
+/// they come; the output only when every object worked.
+fn transform(
+    io: &Io,
+    action: Action,
+    context: Option<&Context<'_>>,
+    stdin: &mut dyn Read,
+    stderr: &mut dyn Write,
+) -> Done {
+    let defaults = Settings::default();
+    let uninject = Context {
+        action,
+        settings: &defaults,
+        namespace: None,
+    };
+    let context = context.unwrap_or(&uninject);
+    let paths: Vec<PathBuf> = io.filename.iter().chain(&io.files).cloned().collect();
+    let inputs = read_inputs(&paths, io.recursive, stdin)?;
+    let mut report = manifest::Report::default();
+    let mut printed = 0;
+    let stream = output::transform_inputs(&inputs, context, &mut report, &mut |report| {
+        for line in report.warnings.drain(..) {
+            let _ = writeln!(stderr, "{line}");
         }
-        let piece: Cow<'_, str> = match (&injected, &document.text) {
-            (Some(node), _) => Cow::Owned(yaml::emit(node)),
-            (None, Some(text)) => Cow::Borrowed(text),
-            (None, None) => Cow::Owned(yaml::emit(&document.node)),
-        };
-        append_document(&mut output, &piece);
+        if !io.quiet {
+            for line in report.summaries.get(printed..).unwrap_or_default() {
+                let _ = writeln!(stderr, "{line}");
+            }
+        }
+        printed = report.summaries.len();
+    })?;
+    if !report.errors.is_empty() {
+        return Err(report.errors);
     }
-    if report.errors.is_empty() {
-        return Ok(output);
-    }
-    let mut messages: Vec<String> = report
-        .errors
-        .iter()
-        .map(|e| format!("error: {e}"))
-        .collect();
-    if report.trust_anchors_missing {
-        messages.push(format!(
-            "hint: dapr-inject has no cluster to read Dapr's trust anchors from: pass \
---trust-anchors FILE with the ca.crt of ConfigMap dapr-trust-bundle, e.g. from \
-`kubectl get configmap dapr-trust-bundle -n {ns} -o jsonpath='{{.data.ca\\.crt}}'`",
-            ns = settings.control_plane_namespace
-        ));
-    }
-    Err(messages)
+    Ok((stream.render(io.output_format)?, 0))
+}
+
+/// Every input, or an error line for each one that cannot be read.
+fn read_inputs(
+    paths: &[PathBuf],
+    recursive: bool,
+    stdin: &mut dyn Read,
+) -> Result<Vec<input::Input>, Vec<String>> {
+    read_all(paths, recursive, stdin)
+        .map_err(|errors| errors.into_iter().map(|e| format!("error: {e}")).collect())
 }
 
 /// `check`: the report, or the lines to print on standard error. A Pod without the right
@@ -241,17 +311,18 @@ fn check_all(
             "no Pods given: pass a file, or `-` for standard input, e.g. `kubectl get pods -A -o json | dapr-inject check -`".to_owned(),
         ));
     }
+    let files: Vec<PathBuf> = files.into_iter().map(Path::to_path_buf).collect();
+    let inputs = read_inputs(&files, false, stdin)?;
     let mut report = check::CheckReport::default();
-    for file in files {
-        let (name, text) = read_input(file, stdin).map_err(error)?;
-        let documents = yaml::load_stream(&text).map_err(|e| {
+    for input in &inputs {
+        let documents = yaml::load_stream(&input.text).map_err(|e| {
             error(format!(
-                "{name} document {}: cannot parse: {}",
-                e.document, e.message
+                "{} document {}: cannot parse: {}",
+                input.name, e.document, e.message
             ))
         })?;
         for document in &documents {
-            let place = format!("{name} document {}", document.number);
+            let place = format!("{} document {}", input.name, document.number);
             let json = document
                 .node
                 .to_json()
@@ -276,32 +347,6 @@ fn check_all(
         report.lines.len()
     );
     Ok((output, 1))
-}
-
-/// Adds a document to the stream, with a `---` line unless it starts with its own.
-fn append_document(output: &mut String, piece: &str) {
-    if !output.is_empty() && !yaml::is_marker(piece, "---") {
-        output.push_str("---\n");
-    }
-    output.push_str(piece);
-    if !piece.ends_with('\n') {
-        output.push('\n');
-    }
-}
-
-/// The name to show for the input, and its text.
-fn read_input(file: &Path, stdin: &mut dyn Read) -> Result<(String, String), String> {
-    let mut text = String::new();
-    if file.as_os_str() == "-" {
-        stdin
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read {STDIN_NAME}: {e}"))?;
-        Ok((STDIN_NAME.to_owned(), text))
-    } else {
-        let name = file.display().to_string();
-        text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {name}: {e}"))?;
-        Ok((name, text))
-    }
 }
 
 /// The settings: the document itself, or the `spec.settings` of a Kubewarden
@@ -341,7 +386,7 @@ fn load_settings(path: Option<&Path>, trust_anchors: Option<&Path>) -> Result<Se
                     if json.is_null() {
                         Settings::default()
                     } else {
-                        serde_json::from_value(json)
+                        settings_from_value(json)
                             .map_err(|e| format!("invalid settings in {name}: {e}"))?
                     }
                 }

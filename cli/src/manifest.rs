@@ -1,6 +1,9 @@
 //! The pods of a manifest: a Pod itself, or the pod template of a workload, inside `List`s too.
 
-use dapr_sidecar_injector::{Offline, Reason, Settings, Verdict, inject_manifest_pod};
+use dapr_sidecar_injector::{
+    Offline, Problem, Reason, Settings, Skip, Verdict, Workload, inject_manifest_pod,
+    inject_manifest_template, uninject_manifest_pod,
+};
 use serde_json::Value;
 
 use crate::yaml::Node;
@@ -29,20 +32,31 @@ pub fn pod_path(kind: &str, api_version: Option<&str>) -> Option<&'static [&'sta
     }
 }
 
-/// What injection needs besides the object.
+/// What to do with each pod, and with what.
 pub struct Context<'a> {
+    pub action: Action,
     pub settings: &'a Settings,
     /// `--namespace`: overrides each object's `metadata.namespace`.
     pub namespace: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Inject; with `upgrade`, an injected pod is uninjected and injected again.
+    Inject {
+        upgrade: bool,
+    },
+    Uninject,
 }
 
 /// What the documents of a stream gave besides the objects, each line already located.
 #[derive(Debug, Default)]
 pub struct Report {
     pub warnings: Vec<String>,
+    /// One line per object: what happened to it.
+    pub summaries: Vec<String>,
+    /// Each failed object's message, with its warnings after it.
     pub errors: Vec<String>,
-    /// An injection failed because no trust anchors were given.
-    pub trust_anchors_missing: bool,
 }
 
 /// Where an object is: `<file> document N`, then ` item M` for each `List` it is in.
@@ -63,11 +77,17 @@ impl Place {
             text: format!("{} item {number}", self.text),
         }
     }
+}
 
-    /// `<place> (<Kind>/<name>)`.
-    fn label(&self, object: &Node) -> String {
+/// An object's kind and name as messages show them.
+struct Named<'a> {
+    kind: &'a str,
+    name: String,
+}
+
+impl<'a> Named<'a> {
+    fn of(object: &'a Node) -> Named<'a> {
         let field = |path: &[&str]| object.pointer(path).and_then(Node::as_str);
-        let kind = field(&["kind"]).unwrap_or("<no kind>");
         let name = field(&["metadata", "name"])
             .filter(|n| !n.is_empty())
             .map(str::to_owned)
@@ -77,13 +97,26 @@ impl Place {
                     .map(|n| format!("{n}*"))
             })
             .unwrap_or_else(|| "<no name>".to_owned());
-        format!("{} ({kind}/{name})", self.text)
+        Named {
+            kind: field(&["kind"]).unwrap_or("<no kind>"),
+            name,
+        }
+    }
+
+    /// `<place> (<Kind>/<name>)`, before each warning and error.
+    fn label(&self, place: &Place) -> String {
+        format!("{} ({}/{})", place.text, self.kind, self.name)
+    }
+
+    /// `<kind>/<name> <what>`, as linkerd writes its summary lines.
+    fn summary(&self, what: &str) -> String {
+        format!("{}/{} {what}", self.kind.to_lowercase(), self.name)
     }
 }
 
-/// The object with the sidecar injected, or `None` when it stays as it is (then an error may
-/// have been reported).
-pub fn inject_object(
+/// The object changed, or `None` when it stays as it is (then an error may have been
+/// reported).
+pub fn transform_object(
     object: &Node,
     place: &Place,
     context: &Context<'_>,
@@ -92,27 +125,61 @@ pub fn inject_object(
     let field = |key: &str| object.get(key).and_then(Node::as_str);
     let kind = field("kind").unwrap_or_default();
     if kind == "List" {
-        return inject_list(object, place, context, report);
+        return transform_list(object, place, context, report);
     }
-    let path = pod_path(kind, field("apiVersion"))?;
-    let pod_node = object.pointer(path)?;
-    if !matches!(pod_node, Node::Map(_)) {
+    let named = Named::of(object);
+    let Some(path) = pod_path(kind, field("apiVersion")) else {
+        report
+            .summaries
+            .push(named.summary("skipped: not a workload"));
         return None;
-    }
-    let label = place.label(object);
+    };
+    let Some(pod_node @ Node::Map(_)) = object.pointer(path) else {
+        report
+            .summaries
+            .push(named.summary("skipped: no pod template"));
+        return None;
+    };
+    let label = named.label(place);
     let json = match pod_node.to_json_at(&path.join(".")) {
         Ok(json) => json,
-        Err(e) => {
-            if is_enabled(pod_node) {
-                report.errors.push(format!(
-                    "{label}: cannot inject the Dapr sidecar: {}",
-                    e.trim_start_matches('.')
-                ));
-            }
+        Err(e) if is_enabled(pod_node) => {
+            let e = e.trim_start_matches('.');
+            report.errors.push(format!(
+                "error: {label}: cannot inject the Dapr sidecar: {e}"
+            ));
+            return None;
+        }
+        Err(_) => {
+            report
+                .summaries
+                .push(named.summary("skipped: not Dapr-enabled"));
             return None;
         }
     };
-    let namespace = context
+    let pod = match context.action {
+        Action::Uninject => uninject(json, &named, report),
+        Action::Inject { upgrade } => {
+            let namespace = namespace_of(object, context);
+            inject(
+                json,
+                &named,
+                &label,
+                namespace,
+                upgrade,
+                context.settings,
+                report,
+            )
+        }
+    }?;
+    let mut object = object.clone();
+    let slot = object.pointer_mut(path)?;
+    *slot = Node::from_json(&pod, Some(pod_node));
+    Some(object)
+}
+
+fn namespace_of<'a>(object: &'a Node, context: &Context<'a>) -> &'a str {
+    context
         .namespace
         .or_else(|| {
             object
@@ -120,33 +187,115 @@ pub fn inject_object(
                 .and_then(Node::as_str)
                 .filter(|ns| !ns.is_empty())
         })
-        .unwrap_or(DEFAULT_NAMESPACE);
-    match inject_manifest_pod(json, namespace, context.settings, &Offline) {
-        Verdict::Reject(rejection) => {
-            if matches!(rejection.reason, Reason::TrustAnchors { .. }) {
-                report.trust_anchors_missing = true;
-            }
-            report.errors.push(format!("{label}: {}", rejection.reason));
+        .unwrap_or(DEFAULT_NAMESPACE)
+}
+
+fn uninject(pod: Value, named: &Named<'_>, report: &mut Report) -> Option<Value> {
+    let uninjected = uninject_manifest_pod(pod);
+    let what = if uninjected.is_some() {
+        "uninjected"
+    } else {
+        "skipped: no daprd sidecar"
+    };
+    report.summaries.push(named.summary(what));
+    uninjected
+}
+
+/// The pod injected, or `None` with the summary, warnings and error that say why not.
+fn inject(
+    mut pod: Value,
+    named: &Named<'_>,
+    label: &str,
+    namespace: &str,
+    upgrade: bool,
+    settings: &Settings,
+    report: &mut Report,
+) -> Option<Value> {
+    let mut upgraded = false;
+    if upgrade && let Some(uninjected) = uninject_manifest_pod(pod.clone()) {
+        pod = uninjected;
+        upgraded = true;
+    }
+    let enabled = pod
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            ENABLED_ANNOTATION.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let verdict = match named.kind {
+        "Pod" => inject_manifest_pod(pod, namespace, settings, &Offline),
+        kind => {
+            let workload = Workload {
+                kind,
+                name: &named.name,
+            };
+            inject_manifest_template(pod, workload, namespace, settings, &Offline)
+        }
+    };
+    let warn = |problems: &[Problem]| -> Vec<String> {
+        problems
+            .iter()
+            .map(|p| format!("warning: {label}: {}", p.to_warning()))
+            .collect()
+    };
+    match verdict {
+        Verdict::Inject(injected) => {
+            report.warnings.extend(warn(&injected.problems));
+            let verb = if upgraded { "re-injected" } else { "injected" };
+            let daprd = injected
+                .image
+                .rsplit_once(':')
+                .map_or(injected.image.as_str(), |(_, tag)| tag);
+            report.summaries.push(named.summary(&format!(
+                "{verb} (app id {}, daprd {daprd})",
+                injected.app_id
+            )));
+            serde_json::from_str(&injected.pod).ok()
+        }
+        Verdict::Accept { skip, problems } => {
+            report.warnings.extend(warn(&problems));
+            report
+                .summaries
+                .push(named.summary(&format!("skipped: {}", skipped(skip, enabled.as_deref()))));
             None
         }
-        Verdict::Accept { .. } => None,
-        Verdict::Inject(injected) => {
-            report.warnings.extend(
-                injected
-                    .problems
-                    .iter()
-                    .map(|problem| format!("{label}: {}", problem.to_warning())),
-            );
-            let pod: Value = serde_json::from_str(&injected.pod).ok()?;
-            let mut object = object.clone();
-            let slot = object.pointer_mut(path)?;
-            *slot = Node::from_json(&pod, Some(pod_node));
-            Some(object)
+        Verdict::Reject(rejection) => {
+            let message = match rejection.reason {
+                Reason::TrustAnchors { .. } => NO_TRUST_ANCHORS.to_owned(),
+                reason => reason.to_string(),
+            };
+            let mut lines = vec![format!("error: {label}: {message}")];
+            lines.extend(warn(&rejection.problems));
+            report.errors.push(lines.join("\n"));
+            None
         }
     }
 }
 
-fn inject_list(
+/// Offline, the trust anchors can only come from the command line or the settings file.
+const NO_TRUST_ANCHORS: &str = "no Dapr trust anchors to give daprd: pass --trust-anchors FILE with the ca.crt of ConfigMap dapr-trust-bundle (kubectl get configmap dapr-trust-bundle -n dapr-system -o jsonpath='{.data.ca\\.crt}'), or set trustAnchors in the --settings file";
+
+/// Why a pod was left without a sidecar, for its summary line.
+fn skipped(skip: Skip, enabled: Option<&str>) -> String {
+    match (skip, enabled) {
+        (Skip::AlreadyInjected, _) => {
+            "already injected (--upgrade injects it again under these settings)".to_owned()
+        }
+        (Skip::NoObject, _) => "no pod".to_owned(),
+        (_, Some(value)) => format!("{ENABLED_ANNOTATION} is \"{value}\", only \"true\" injects"),
+        (_, None) => format!("no {ENABLED_ANNOTATION}: \"true\""),
+    }
+}
+
+/// The library's pre-filter, read from the node: only used when the pod cannot become JSON.
+fn is_enabled(pod: &Node) -> bool {
+    pod.pointer(&["metadata", "annotations", ENABLED_ANNOTATION])
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn transform_list(
     list: &Node,
     place: &Place,
     context: &Context<'_>,
@@ -160,10 +309,10 @@ fn inject_list(
         .iter()
         .enumerate()
         .map(
-            |(i, item)| match inject_object(item, &place.item(i + 1), context, report) {
-                Some(injected) => {
+            |(i, item)| match transform_object(item, &place.item(i + 1), context, report) {
+                Some(done) => {
                     changed = true;
-                    injected
+                    done
                 }
                 None => item.clone(),
             },
@@ -175,13 +324,6 @@ fn inject_list(
     let mut list = list.clone();
     *list.get_mut("items")? = Node::Seq(items);
     Some(list)
-}
-
-/// The library's pre-filter, read from the node: only used when the pod cannot become JSON.
-fn is_enabled(pod: &Node) -> bool {
-    pod.pointer(&["metadata", "annotations", ENABLED_ANNOTATION])
-        .and_then(Node::as_str)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 #[cfg(test)]

@@ -157,9 +157,10 @@ pub struct Document {
     /// 1-based, counting every document of the stream, empty ones included.
     pub number: usize,
     pub node: Node,
-    /// The document's text when it was YAML, from its `---` line if it has one. JSON
-    /// documents have none: they are written back as YAML.
+    /// The document's text when it was YAML, from its `---` line if it has one.
     pub text: Option<String>,
+    /// The document's text when it was JSON.
+    pub json: Option<String>,
 }
 
 /// Why a stream could not be read.
@@ -173,10 +174,13 @@ pub struct ParseError {
 /// The documents of a YAML or JSON stream, empty documents left out (but counted).
 pub fn load_stream(text: &str) -> Result<Vec<Document>, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut documents = Vec::new();
+    let mut documents: Vec<Document> = Vec::new();
     let mut number = 0;
+    // Comments outside any document stay with the document after them (or before, at the end).
+    let mut pending = String::new();
     for chunk in split(text) {
         if !chunk.explicit && !has_content(chunk.text) {
+            pending.push_str(chunk.text);
             continue;
         }
         // kubectl's rule: a stream that starts with `{` is a stream of JSON values.
@@ -190,9 +194,16 @@ pub fn load_stream(text: &str) -> Result<Vec<Document>, ParseError> {
                     error.column()
                 ),
             })?;
-            for node in nodes {
+            for (node, json) in nodes {
                 number += 1;
-                push_document(&mut documents, number, node, None);
+                if node != Node::Null {
+                    documents.push(Document {
+                        number,
+                        node,
+                        text: None,
+                        json: Some(json),
+                    });
+                }
             }
             continue;
         }
@@ -211,16 +222,27 @@ pub fn load_stream(text: &str) -> Result<Vec<Document>, ParseError> {
         let single = nodes.len() == 1;
         for node in nodes {
             number += 1;
-            let text = single.then(|| chunk.text.to_owned());
+            let text = single.then(|| std::mem::take(&mut pending) + chunk.text);
             push_document(&mut documents, number, node, text);
         }
+    }
+    if let Some(Document {
+        text: Some(last), ..
+    }) = documents.last_mut()
+    {
+        last.push_str(&pending);
     }
     Ok(documents)
 }
 
 fn push_document(documents: &mut Vec<Document>, number: usize, node: Node, text: Option<String>) {
     if node != Node::Null {
-        documents.push(Document { number, node, text });
+        documents.push(Document {
+            number,
+            node,
+            text,
+            json: None,
+        });
     }
 }
 
@@ -288,10 +310,16 @@ fn looks_like_json(text: &str) -> bool {
 
 /// Every JSON value of the chunk (a JSON stream may hold several), or how many were read
 /// before the error.
-fn load_json(text: &str) -> Result<Vec<Node>, (usize, serde_json::Error)> {
+fn load_json(text: &str) -> Result<Vec<(Node, String)>, (usize, serde_json::Error)> {
     let mut nodes = Vec::new();
-    for node in serde_json::Deserializer::from_str(text).into_iter::<Node>() {
-        nodes.push(node.map_err(|e| (nodes.len(), e))?);
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Node>();
+    let mut start = 0;
+    while let Some(node) = values.next() {
+        let node = node.map_err(|e| (nodes.len(), e))?;
+        let end = values.byte_offset();
+        let json = text.get(start..end).unwrap_or_default().trim().to_owned();
+        nodes.push((node, json));
+        start = end;
     }
     Ok(nodes)
 }
@@ -566,7 +594,7 @@ fn count(node: &Node) -> usize {
 }
 
 /// A map key as `sigs.k8s.io/yaml` turns it into a JSON key.
-fn key_string(node: Node) -> Result<String, String> {
+pub(crate) fn key_string(node: Node) -> Result<String, String> {
     match node {
         Node::Str(s) => Ok(s),
         Node::Null => Ok("null".to_owned()),
@@ -580,7 +608,11 @@ fn key_string(node: Node) -> Result<String, String> {
     }
 }
 
-fn resolve_scalar(value: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<Node, String> {
+pub(crate) fn resolve_scalar(
+    value: String,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Node, String> {
     let core = tag
         .filter(|t| t.handle == CORE_TAG)
         .map(|t| t.suffix.as_str());
@@ -715,6 +747,21 @@ pub fn emit(node: &Node) -> String {
             out.push_str(&scalar_text(scalar, 0));
             out.push('\n');
         }
+    }
+    out
+}
+
+/// One entry to append to a block collection whose entries start at `column`: `key: value`
+/// for a map, `- value` for a list.
+pub fn emit_entry(key: Option<&str>, value: &Node, column: usize) -> String {
+    let mut out = String::new();
+    match key {
+        Some(key) => {
+            let mut map = IndexMap::new();
+            map.insert(key.to_owned(), value.clone());
+            emit_map(&mut out, &map, column, false);
+        }
+        None => emit_seq(&mut out, std::slice::from_ref(value), column, false),
     }
     out
 }
@@ -985,7 +1032,8 @@ mod tests {
             load_stream("# header\n---\na: 1\n---\n---\n# only a comment\n...\nb: 2\n").unwrap();
         let numbers: Vec<usize> = documents.iter().map(|d| d.number).collect();
         assert_eq!(numbers, [1, 4]);
-        assert_eq!(documents[0].text.as_deref(), Some("---\na: 1\n"));
+        // The header comment, outside any document, stays with the one after it.
+        assert_eq!(documents[0].text.as_deref(), Some("# header\n---\na: 1\n"));
         assert_eq!(documents[1].text.as_deref(), Some("b: 2\n"));
     }
 

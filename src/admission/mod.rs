@@ -4,11 +4,13 @@
 //! and never changed. Anything else is accepted as it is.
 
 mod pod;
+mod uninject;
 mod verdict;
 mod verify;
 mod workload;
 
-pub use pod::inject_pod;
+pub use pod::{Workload, inject_pod, inject_template};
+pub use uninject::uninject;
 pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
 pub use verify::{Report, Status, verify_pod};
 pub use workload::workload_kinds;

@@ -30,6 +30,11 @@ pub fn inject_pod(
         Ok(plan) => plan,
         Err(verdict) => return verdict,
     };
+    apply(pod, plan, settings)
+}
+
+/// The plan applied to the Pod's JSON.
+fn apply(pod: Pod<'_>, plan: Plan, settings: &Settings) -> Verdict {
     match pod.apply(&plan.additions) {
         Ok(text) => Verdict::Inject(Box::new(Injection {
             pod: text,
@@ -40,6 +45,81 @@ pub fn inject_pod(
             log_notes: plan.log_notes,
         })),
         Err(e) => Verdict::reject(Reason::UnusablePod(e), &plan.problems),
+    }
+}
+
+/// The workload a pod template belongs to: its kind and name.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+}
+
+const STATEFUL_SET: &str = "StatefulSet";
+
+/// A pod template of a manifest, injected offline. With `appIdFromOwner`, a template without
+/// app id is planned as owned by its workload, so it gets the id its Pods will get in the
+/// cluster; that owner is used for planning only and never written. A StatefulSet's Pods are
+/// named, so each would take its own name: no id fits its template.
+pub fn inject_template(
+    template: Value,
+    workload: Workload<'_>,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    let mut planning = template.clone();
+    let has_app_id = planning
+        .pointer(&format!(
+            "/metadata/annotations/{}",
+            keys::app_id.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .is_some_and(|id| !id.is_empty());
+    if workload.kind != STATEFUL_SET && settings.app_id_from_owner && !has_app_id {
+        let owner = serde_json::json!([{"apiVersion": "apps/v1", "kind": workload.kind,
+            "name": workload.name, "uid": "", "controller": true}]);
+        if let Some(metadata) = planning.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.insert("ownerReferences".to_owned(), owner);
+        }
+    }
+    let plan = match plan_pod(
+        &mut Pod::parsed(planning),
+        namespace,
+        None,
+        settings,
+        Some(cluster),
+    ) {
+        Ok(plan) => plan,
+        Err(Verdict::Reject(rejection)) => {
+            return Verdict::Reject(of_template(rejection, workload, namespace));
+        }
+        Err(verdict) => return verdict,
+    };
+    apply(Pod::parsed(template), plan, settings)
+}
+
+/// A template's rejection, said of its workload, and for a StatefulSet without app id, why
+/// no id can fit.
+fn of_template(rejection: Rejection, workload: Workload<'_>, namespace: &str) -> Rejection {
+    let reason = match rejection.reason {
+        Reason::EmptyAppId { annotation } if workload.kind == STATEFUL_SET => {
+            Reason::StatefulSetTemplate {
+                namespace: namespace.to_owned(),
+                name: workload.name.to_owned(),
+                annotation,
+            }
+        }
+        // The one rejection whose fix differs for a template: say how to give it an app id.
+        reason @ Reason::EmptyAppId { .. } => Reason::PodsOf {
+            workload: format!("{} {namespace}/{}", workload.kind, workload.name),
+            reason: Box::new(reason),
+        },
+        reason => reason,
+    };
+    Rejection {
+        reason,
+        problems: rejection.problems,
     }
 }
 

@@ -1,0 +1,312 @@
+//! `dapr-inject` on realistic manifests (`tests/manifests/`): a directory of samples with
+//! comments and Helm output, Knative Services, Lists, Dapr 0.x annotations, templates without
+//! app id. Every object gets a summary line, every failure its warnings, comments survive, and
+//! `uninject` gives the manifests back.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+mod support;
+use support::{Run, documents, run as dapr_inject, trust_anchors};
+
+fn manifests(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/manifests")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn inject(args: &[&str]) -> Run {
+    let ta = trust_anchors();
+    let all: Vec<&str> = ["--trust-anchors", ta.as_str()]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    dapr_inject(&all, "")
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(manifests(name)).unwrap()
+}
+
+/// Whether every line of `input` is in `output`, in order: nothing was lost or rewritten.
+fn keeps_every_line(input: &str, output: &str) -> bool {
+    let mut out = output.lines();
+    input.lines().all(|line| out.any(|o| o == line))
+}
+
+#[test]
+fn every_object_of_a_directory_tree_gets_a_summary_line_after_its_warnings() {
+    let run = inject(&["-R", "-f", &manifests("samples")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "deployment/cart injected (app id cart, daprd 1.18.3)\n\
+             service/cart skipped: not a workload\n\
+             cronjob/nightly-report injected (app id nightly-report, daprd 1.18.3)\n\
+             warning: {} document 2 (Deployment/worker): dapr.io/enabled: \"yes\" does not inject; only \"true\" does\n\
+             deployment/worker skipped: dapr.io/enabled is \"yes\", only \"true\" injects\n\
+             service/hello skipped: not a workload\n",
+            manifests("samples/jobs/nightly.yaml")
+        )
+    );
+    assert_eq!(documents(&run.stdout).len(), 5);
+}
+
+#[test]
+fn comments_quoting_and_flow_style_survive_in_injected_documents() {
+    let run = inject(&[
+        "-f",
+        &manifests("samples/cart.yaml"),
+        "-f",
+        &manifests("samples/jobs/nightly.yaml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for sample in ["samples/cart.yaml", "samples/jobs/nightly.yaml"] {
+        assert!(
+            keeps_every_line(&read(sample), &run.stdout),
+            "{sample} lost a line:\n{}",
+            run.stdout
+        );
+    }
+    // The additions are what the policy gives the same objects as JSON, with no comments.
+    let spliced = documents(&run.stdout);
+    let json_run = inject(&[
+        "--output-format",
+        "json",
+        "-f",
+        &manifests("samples/cart.yaml"),
+    ]);
+    let whole: Value = serde_json::Deserializer::from_str(&json_run.stdout)
+        .into_iter::<Value>()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(spliced[0], whole);
+    assert_eq!(
+        spliced[0]["spec"]["template"]["spec"]["containers"][1]["name"],
+        "daprd"
+    );
+}
+
+#[test]
+fn a_directory_without_recursion_reads_only_its_own_files() {
+    let run = inject(&["-f", &manifests("samples")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "deployment/cart injected (app id cart, daprd 1.18.3)\nservice/cart skipped: not a workload\nservice/hello skipped: not a workload\n"
+    );
+}
+
+#[test]
+fn a_directory_without_manifests_is_an_error_that_says_so() {
+    let empty = std::env::temp_dir().join(format!("dapr-inject-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = inject(&["-f", empty.to_str().unwrap()]);
+    std::fs::remove_dir_all(&empty).unwrap();
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {} is a directory without manifests (.yaml, .yml or .json files) (add -R for its subdirectories)\n",
+            empty.display()
+        )
+    );
+}
+
+#[test]
+fn dapr_0_annotations_explain_the_failure_they_cause() {
+    let run = inject(&[&manifests("legacy.yaml")]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    let at = format!(
+        "{} document 1 (Deployment/pythonapp)",
+        manifests("legacy.yaml")
+    );
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {at}: Deployment default/pythonapp: its Pods would be rejected: value for the dapr.io/app-id annotation is empty; set dapr.io/app-id in the pod template, or turn on the policy setting appIdFromOwner\n\
+             warning: {at}: dapr.io/id: removed in Dapr 1.0 and ignored; use dapr.io/app-id\n\
+             warning: {at}: dapr.io/port: removed in Dapr 1.0 and ignored; use dapr.io/app-port\n"
+        )
+    );
+}
+
+#[test]
+fn json_input_gives_json_output_and_untouched_items_stay_as_they_were() {
+    let run = inject(&[&manifests("list.json")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "configmap/settings skipped: not a workload\ndeployment/orders injected (app id orders, daprd 1.18.3)\n"
+    );
+    let list: Value = serde_json::from_str(&run.stdout).unwrap();
+    let input: Value = serde_json::from_str(&read("list.json")).unwrap();
+    assert_eq!(list["items"][0], input["items"][0]);
+    assert_eq!(
+        list["items"][1]["spec"]["template"]["spec"]["containers"][1]["name"],
+        "daprd"
+    );
+    let yaml = inject(&["--output-format", "yaml", &manifests("list.json")]);
+    assert_eq!(documents(&yaml.stdout), vec![list]);
+}
+
+#[test]
+fn output_goes_to_the_file_only_when_every_object_worked() {
+    let out = std::env::temp_dir().join(format!("dapr-inject-out-{}.yaml", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let path = out.to_str().unwrap();
+    let failed = inject(&[
+        "-f",
+        &manifests("samples/cart.yaml"),
+        "-f",
+        &manifests("legacy.yaml"),
+        "-o",
+        path,
+    ]);
+    assert_eq!(failed.code, 1);
+    assert!(!out.exists(), "a partial result was written");
+    assert!(
+        failed
+            .stderr
+            .contains(&format!("error: {} document 1", manifests("legacy.yaml")))
+    );
+    let worked = inject(&["-f", &manifests("samples/cart.yaml"), "-o", path]);
+    assert_eq!(worked.code, 0, "{}", worked.stderr);
+    assert!(worked.stdout.is_empty());
+    let written = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    assert_eq!(documents(&written).len(), 2);
+}
+
+#[test]
+fn uninject_gives_back_every_injected_manifest() {
+    for sample in [
+        "samples/cart.yaml",
+        "samples/jobs/nightly.yaml",
+        "list.json",
+    ] {
+        let injected = inject(&["--output-format", "yaml", &manifests(sample)]);
+        assert_eq!(injected.code, 0, "{}", injected.stderr);
+        let back = dapr_inject(
+            &["uninject", "--output-format", "yaml", "-"],
+            &injected.stdout,
+        );
+        assert_eq!(back.code, 0, "{}", back.stderr);
+        assert_eq!(
+            documents(&back.stdout),
+            documents(&read(sample)),
+            "{sample}"
+        );
+    }
+    let back = dapr_inject(
+        &["uninject", "-"],
+        &inject(&[&manifests("samples/cart.yaml")]).stdout,
+    );
+    assert_eq!(
+        back.stderr,
+        "deployment/cart uninjected\nservice/cart skipped: not a workload\n"
+    );
+}
+
+#[test]
+fn upgrade_injects_an_injected_manifest_again_under_the_new_settings() {
+    let old = inject(&[
+        "--settings",
+        &manifests("old-settings.yaml"),
+        &manifests("samples/cart.yaml"),
+    ]);
+    assert!(
+        old.stderr
+            .starts_with("deployment/cart injected (app id cart, daprd 1.17.6)\n"),
+        "{}",
+        old.stderr
+    );
+    let ta = trust_anchors();
+    let kept = dapr_inject(&["--trust-anchors", &ta, "-"], &old.stdout);
+    assert_eq!(kept.stdout, old.stdout);
+    assert!(kept.stderr.starts_with("deployment/cart skipped: already injected (--upgrade injects it again under these settings)\n"), "{}", kept.stderr);
+    let upgraded = dapr_inject(&["--trust-anchors", &ta, "--upgrade", "-"], &old.stdout);
+    assert!(
+        upgraded
+            .stderr
+            .starts_with("deployment/cart re-injected (app id cart, daprd 1.18.3)\n"),
+        "{}",
+        upgraded.stderr
+    );
+    let fresh = inject(&[&manifests("samples/cart.yaml")]);
+    assert_eq!(documents(&upgraded.stdout), documents(&fresh.stdout));
+}
+
+#[test]
+fn with_app_id_from_owner_a_template_takes_its_workloads_name() {
+    let run = inject(&[
+        "--settings",
+        &manifests("owner-settings.yaml"),
+        &manifests("owner.yaml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let at =
+        |n: usize, object: &str| format!("{} document {n} ({object})", manifests("owner.yaml"));
+    assert_eq!(
+        run.stderr,
+        format!(
+            "warning: {}: dapr.io/app-id: not set; using \"checkout\" from Deployment checkout\n\
+             deployment/checkout injected (app id checkout, daprd 1.18.3)\n\
+             warning: {}: dapr.io/app-id: not set; using \"cleanup\" from CronJob cleanup\n\
+             cronjob/cleanup injected (app id cleanup, daprd 1.18.3)\n",
+            at(1, "Deployment/checkout"),
+            at(2, "CronJob/cleanup")
+        )
+    );
+    let docs = documents(&run.stdout);
+    assert_eq!(
+        docs[0]["spec"]["template"]["metadata"]["labels"]["dapr.io/app-id"],
+        "checkout"
+    );
+    assert!(
+        docs[0]["spec"]["template"]["metadata"]
+            .get("ownerReferences")
+            .is_none()
+    );
+    assert_eq!(
+        docs[1]["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"],
+        json!({"dapr.io/app-id": "cleanup", "dapr.io/metrics-enabled": "true", "dapr.io/sidecar-injected": "true"})
+    );
+}
+
+#[test]
+fn a_stateful_set_without_app_id_is_refused_saying_why_no_id_fits() {
+    let run = inject(&[
+        "--settings",
+        &manifests("owner-settings.yaml"),
+        &manifests("statefulset.yaml"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {} document 1 (StatefulSet/ledger): StatefulSet default/ledger: its Pods are named ledger-0, ledger-1, … and in the cluster each takes its own name as app id, so no single app id fits the template; set dapr.io/app-id in the pod template\n",
+            manifests("statefulset.yaml")
+        )
+    );
+}
+
+#[test]
+fn quiet_drops_the_summaries_but_keeps_the_warnings() {
+    let run = inject(&["--quiet", &manifests("samples/jobs/nightly.yaml")]);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "warning: {} document 2 (Deployment/worker): dapr.io/enabled: \"yes\" does not inject; only \"true\" does\n",
+            manifests("samples/jobs/nightly.yaml")
+        )
+    );
+}
