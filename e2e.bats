@@ -282,3 +282,27 @@ MISSING='dapr.io/enabled is "true" but the Pod has no daprd sidecar: injection w
   evaluate audit_pod_seed_0_11.json session_no_lookups.yml --settings-path test_data/settings_verify_seed_0_11.json
   assert_untouched
 }
+
+# yaml_to_json: standard input (YAML, kubectl's rules) as JSON documents, one per line.
+yaml_to_json() {
+  cargo run -q -p dapr-inject -- uninject --quiet --output-format json - | jq -c .
+}
+
+@test "kwctl scaffold manifest gives the example ClusterAdmissionPolicy's rules and grants" {
+  run --separate-stderr kwctl scaffold manifest -t ClusterAdmissionPolicy --allow-context-aware annotated-policy.wasm
+  [ "$status" -eq 0 ]
+  scaffold=$(echo "${output}" | yaml_to_json)
+  example=$(yaml_to_json < examples/cluster-admission-policy.yaml)
+  echo "scaffold = ${scaffold}"
+  # The example leaves out Secret, which only daprVersion 0.11 reads.
+  jq -en --argjson s "${scaffold}" --argjson e "${example}" '
+    $s.kind == $e.kind and $s.metadata == $e.metadata and $s.spec.rules == $e.spec.rules
+    and $s.spec.mutating == $e.spec.mutating and $s.spec.backgroundAudit == $e.spec.backgroundAudit
+    and ([$s.spec.contextAwareResources[] | select(.kind != "Secret")] | sort) == ($e.spec.contextAwareResources | sort)'
+}
+
+@test "kwctl scaffold artifacthub gives the committed artifacthub-pkg.yml" {
+  run --separate-stderr kwctl scaffold artifacthub -m metadata.yml -q questions-ui.yml
+  [ "$status" -eq 0 ]
+  diff <(echo "${output}" | grep -v '^createdAt:') <(grep -v '^createdAt:' artifacthub-pkg.yml)
+}

@@ -59,7 +59,8 @@ pub use crate::cluster::{
     SECRET_KIND,
 };
 pub use crate::settings::{
-    InvalidAnnotations, Mode, SecurityProfile, Settings, settings_error, settings_from_value,
+    InvalidAnnotations, Mode, SETTING_KEYS, SecurityProfile, Settings, settings_error,
+    settings_from_value,
 };
 
 use crate::admission::Object;

@@ -5,6 +5,11 @@ use std::fs;
 use dapr_sidecar_injector as cluster;
 use serde_yaml::Value;
 
+/// The repository root: cargo runs tests there.
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
 fn yaml(path: &str) -> Value {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -149,7 +154,10 @@ fn the_artifacthub_package_agrees_with_metadata() {
     let annotations = &pkg["annotations"];
     let context: Value =
         serde_yaml::from_str(str_at(annotations, &["kubewarden/contextAwareResources"])).unwrap();
-    assert_eq!(pairs(&context), resources_read_by_the_code());
+    // kwctl scaffold artifacthub lists them sorted.
+    let mut read = resources_read_by_the_code();
+    read.sort();
+    assert_eq!(pairs(&context), read);
     let rules: Value = serde_yaml::from_str(str_at(annotations, &["kubewarden/rules"])).unwrap();
     assert_eq!(rules, metadata["rules"]);
     assert_eq!(str_at(annotations, &["kubewarden/mutation"]), "true");
@@ -243,4 +251,120 @@ fn the_verify_example_is_a_validating_audit_policy_with_the_injecting_settings()
 fn metadata_pod_rule() -> Value {
     let metadata = yaml("metadata.yml");
     Value::Sequence(vec![metadata["rules"][0].clone()])
+}
+
+/// The Rancher UI form names exactly the settings the policy accepts, with its defaults, and
+/// the Artifact Hub package carries it as `kwctl scaffold artifacthub --questions-path` does.
+#[test]
+fn the_ui_form_asks_for_every_setting_with_the_policys_default() {
+    let form = yaml("questions-ui.yml");
+    let questions = form["questions"].as_sequence().unwrap();
+    let mut variables: Vec<&str> = questions.iter().map(|q| str_at(q, &["variable"])).collect();
+    let mut keys = dapr_sidecar_injector::SETTING_KEYS.to_vec();
+    variables.sort_unstable();
+    keys.sort_unstable();
+    assert_eq!(variables, keys);
+    let defaults = serde_json::to_value(dapr_sidecar_injector::Settings::default()).unwrap();
+    for question in questions {
+        let variable = str_at(question, &["variable"]);
+        let default: serde_json::Value =
+            serde_yaml::from_value(question["default"].clone()).unwrap();
+        assert_eq!(default, defaults[variable], "{variable}");
+        assert!(!str_at(question, &["description"]).is_empty(), "{variable}");
+    }
+    let pkg = yaml("artifacthub-pkg.yml");
+    let text = std::fs::read_to_string(root().join("questions-ui.yml")).unwrap();
+    assert_eq!(
+        str_at(&pkg["annotations"], &["kubewarden/questions-ui"]),
+        text
+    );
+}
+
+/// Name, version, author, home and source: metadata.yml says them once, and Cargo.toml, the
+/// Artifact Hub package and the examples say the same.
+#[test]
+fn every_file_gives_the_policy_the_same_identity() {
+    let metadata = yaml("metadata.yml");
+    let a = |key: &str| str_at(&metadata, &["annotations", key]).to_owned();
+    let cargo: toml_like::Package = toml_like::package(&root().join("Cargo.toml"));
+    assert_eq!(cargo.name, a("io.kubewarden.policy.title"));
+    assert_eq!(cargo.version, a("io.kubewarden.policy.version"));
+    assert_eq!(cargo.authors, vec![a("io.kubewarden.policy.author")]);
+    assert_eq!(cargo.homepage, a("io.kubewarden.policy.url"));
+    assert_eq!(cargo.repository, a("io.kubewarden.policy.source"));
+    assert_eq!(cargo.license, a("io.kubewarden.policy.license"));
+    let pkg = yaml("artifacthub-pkg.yml");
+    let maintainer = &pkg["maintainers"][0];
+    assert_eq!(
+        format!(
+            "{} <{}>",
+            str_at(maintainer, &["name"]),
+            str_at(maintainer, &["email"])
+        ),
+        a("io.kubewarden.policy.author")
+    );
+    assert_eq!(
+        str_at(&pkg["links"][1], &["url"]),
+        a("io.kubewarden.policy.source")
+    );
+    let module = format!(
+        "registry://{}:v{}",
+        a("io.kubewarden.policy.ociUrl"),
+        a("io.kubewarden.policy.version")
+    );
+    assert_eq!(
+        a("com.github.release.tag"),
+        format!("v{}", a("io.kubewarden.policy.version"))
+    );
+    for example in [
+        "examples/cluster-admission-policy.yaml",
+        "examples/verify-policy.yaml",
+    ] {
+        assert_eq!(
+            str_at(&yaml_docs(example)[0], &["spec", "module"]),
+            module,
+            "{example}"
+        );
+    }
+}
+
+/// The few `[package]` fields of a Cargo.toml, read line by line: no TOML parser is needed
+/// for `key = "value"` and `key = ["value"]`.
+mod toml_like {
+    use std::path::Path;
+
+    pub struct Package {
+        pub name: String,
+        pub version: String,
+        pub license: String,
+        pub homepage: String,
+        pub repository: String,
+        pub authors: Vec<String>,
+    }
+
+    pub fn package(path: &Path) -> Package {
+        let text = std::fs::read_to_string(path).unwrap();
+        let section: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != "[package]")
+            .skip(1)
+            .take_while(|l| !l.starts_with('['))
+            .collect();
+        let field = |key: &str| -> String {
+            section
+                .iter()
+                .find_map(|l| l.strip_prefix(&format!("{key} = ")))
+                .unwrap_or_else(|| panic!("Cargo.toml has no {key}"))
+                .trim_matches(|c| c == '"' || c == '[' || c == ']')
+                .to_owned()
+        };
+        Package {
+            name: field("name"),
+            version: field("version"),
+            license: field("license"),
+            homepage: field("homepage"),
+            repository: field("repository"),
+            authors: vec![field("authors")],
+        }
+    }
 }
