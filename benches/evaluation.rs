@@ -1,15 +1,71 @@
-//! `make bench`: policy.wasm against a baseline guest that only parses the request and adds one
-//! label, through the waPC runtime the wasm tests use, with a fresh instance per evaluation as
-//! the PolicyServer does. Prints sizes, median and p99 per request, the ratios, the peak linear
-//! memory for the large Pod, and the native injection time. It reports; it never fails on time.
+//! `make bench`: policy.wasm against a floor guest that only parses the request and adds one
+//! label, in the engine configuration and instance life cycle of Kubewarden's policy-evaluator
+//! 1.35 (`wasmtime::Config::default()` with function references and epoch interruption; a fresh
+//! store and instance from an `InstancePre` for every evaluation, with epoch deadlines). Prints
+//! sizes, median and p99 per request, the ratios, the peak linear memory and the pages touched
+//! (minor page faults) per evaluation, and the native injection time. It writes each request
+//! and its settings to `target/bench/`, for `benches/kwctl-bench.sh` to give kwctl the same.
+//! It reports; it never fails on time.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dapr_sidecar_injector::{ANNOTATIONS, Admission, Canned, Settings, evaluate, evaluate_json};
+use dapr_sidecar_injector::{
+    ANNOTATIONS, Admission, Canned, Settings, evaluate, evaluate_json, validate_with,
+};
 use serde_json::{Value, json};
-use wasmtime_provider::{ResourceLimits, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
+use wasmtime_provider::{
+    EpochDeadlines, ResourceLimits, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre,
+    wasmtime,
+};
+
+/// Counts the allocations of the native runs: what the guest's allocator would serve.
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Allocations and bytes allocated while `run` runs.
+fn allocations(run: impl FnOnce()) -> (usize, usize) {
+    let (count, bytes) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        ALLOCATED.load(Ordering::Relaxed),
+    );
+    run();
+    (
+        ALLOCATIONS.load(Ordering::Relaxed) - count,
+        ALLOCATED.load(Ordering::Relaxed) - bytes,
+    )
+}
+
+/// The floor's work, natively: the SDK's request parsing, one label, the SDK's response.
+fn floor_natively(payload: &[u8]) {
+    let request = kubewarden_policy_sdk::request::ValidationRequest::<Value>::new(payload).unwrap();
+    let mut object = request.request.object;
+    object["metadata"]["labels"]["baseline"] = json!("true");
+    std::hint::black_box(kubewarden_policy_sdk::mutate_request(object).unwrap());
+}
 
 const POLICY: &str = "policy.wasm";
 const BASELINE: &str = "target/wasm32-wasip1/release/baseline_policy.opt.wasm";
@@ -19,9 +75,31 @@ const PAGE: usize = 64 * 1024;
 
 struct Request {
     name: &'static str,
+    /// The file name stem under `target/bench/`.
+    slug: &'static str,
     payload: Vec<u8>,
     /// Recorded host replies, in call order (empty: the settings make every lookup unneeded).
     replies: Vec<Result<Vec<u8>, String>>,
+    /// The AdmissionRequest and the settings, as the host holds them before each call.
+    parsed: (Value, Value),
+}
+
+impl Request {
+    fn new(
+        name: &'static str,
+        slug: &'static str,
+        settings: Value,
+        request: &Value,
+        replies: Vec<Result<Vec<u8>, String>>,
+    ) -> Request {
+        Request {
+            name,
+            slug,
+            payload: payload(settings.clone(), request),
+            replies,
+            parsed: (request.clone(), settings),
+        }
+    }
 }
 
 fn read(path: &str) -> Vec<u8> {
@@ -110,35 +188,60 @@ fn requests() -> Vec<Request> {
     let static_settings = json_file("test_data/settings_static_mtls_and_trust_anchors.json");
     let worked = json_file("test_data/pod_worked_example.json");
     vec![
-        Request {
-            name: "section 10 example",
-            payload: payload(static_settings.clone(), &worked),
-            replies: Vec::new(),
-        },
-        Request {
-            name: "large Pod",
-            payload: payload(static_settings, &large_pod_request()),
-            replies: Vec::new(),
-        },
-        Request {
-            name: "two host lookups",
-            payload: payload(json!({}), &worked),
-            replies: replies("test_data/session_mtls_default.yml"),
-        },
+        Request::new(
+            "section 10 example",
+            "section-10",
+            static_settings.clone(),
+            &worked,
+            Vec::new(),
+        ),
+        Request::new(
+            "large Pod",
+            "large-pod",
+            static_settings,
+            &large_pod_request(),
+            Vec::new(),
+        ),
+        Request::new(
+            "two host lookups",
+            "two-lookups",
+            json!({}),
+            &worked,
+            replies("test_data/session_mtls_default.yml"),
+        ),
     ]
 }
 
+/// policy-server 1.35's engine (`crates/policy-server/src/lib.rs`): the default configuration,
+/// function references for Go policies, and epoch interruption for its evaluation timeout.
+fn engine() -> wasmtime::Engine {
+    let mut config = wasmtime::Config::default();
+    config.wasm_function_references(true);
+    config.epoch_interruption(true);
+    wasmtime::Engine::new(&config).expect("the engine configuration is valid")
+}
+
+/// The module compiled once, as policy-evaluator's `StackPre` does.
 fn precompile(module: &[u8], limits: Option<ResourceLimits>) -> WasmtimeEngineProviderPre {
+    let engine = engine();
+    let module = wasmtime::Module::new(&engine, module)
+        .unwrap_or_else(|e| panic!("the module does not compile: {e}"));
     let mut builder = WasmtimeEngineProviderBuilder::new()
-        .module_bytes(module)
-        .wasi_params(wapc::WasiParams::default());
+        .engine(engine)
+        .module(module);
     if let Some(limits) = limits {
         builder = builder.enable_resource_limits(limits);
     }
     builder
         .build_pre()
-        .unwrap_or_else(|e| panic!("the module does not compile: {e}"))
+        .unwrap_or_else(|e| panic!("the module does not instantiate: {e}"))
 }
+
+/// policy-server's default evaluation timeout, 2 s, is 2 epochs of 1 s; no epoch passes here.
+const DEADLINES: EpochDeadlines = EpochDeadlines {
+    wapc_init: 2,
+    wapc_func: 2,
+};
 
 type HostResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
 
@@ -155,11 +258,29 @@ fn evaluate_once(pre: &WasmtimeEngineProviderPre, request: &Request) -> Result<V
             None => Err("no recorded reply left".into()),
         }
     };
-    let provider = pre.rehydrate(None).map_err(|e| e.to_string())?;
+    let provider = pre.rehydrate(Some(DEADLINES)).map_err(|e| e.to_string())?;
     let host = wapc::WapcHost::new(Box::new(provider), Some(Box::new(callback)))
         .map_err(|e| e.to_string())?;
-    host.call("validate", &request.payload)
-        .map_err(|e| e.to_string())
+    call_as_kubewarden(&host, request)
+}
+
+/// One `validate` call with the host's work around it, as policy-evaluator's waPC runtime
+/// does it (`runtimes/wapc/runtime.rs`): the payload serialised from the parsed request and
+/// settings, the response parsed, and the JSON patch from the object to the mutated object
+/// computed and serialised. That work grows with the Pod and with what the policy changes.
+fn call_as_kubewarden(host: &wapc::WapcHost, request: &Request) -> Result<Vec<u8>, String> {
+    let (admission, settings) = &request.parsed;
+    let payload = serde_json::to_string(&json!({"request": admission, "settings": settings}))
+        .map_err(|e| e.to_string())?;
+    let response = host
+        .call("validate", payload.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let parsed: Value = serde_json::from_slice(&response).map_err(|e| e.to_string())?;
+    if let Some(mutated) = parsed.get("mutated_object").filter(|m| !m.is_null()) {
+        let patch = json_patch::diff(&admission["object"], mutated);
+        std::hint::black_box(serde_json::to_string(&patch).map_err(|e| e.to_string())?);
+    }
+    Ok(response)
 }
 
 struct Timing {
@@ -216,8 +337,70 @@ fn peak_linear_memory(module: &[u8], request: &Request) -> usize {
     low * PAGE
 }
 
+/// One table row; returns the median ratio.
+fn row(name: &str, policy: &Timing, floor: &Timing) -> f64 {
+    let ratio = policy.median.as_secs_f64() / floor.median.as_secs_f64();
+    println!(
+        "| {name} | {} | {} | {} | {} | {ratio:.2} |",
+        ms(policy.median),
+        ms(policy.p99),
+        ms(floor.median),
+        ms(floor.p99),
+    );
+    ratio
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The process's minor page faults so far (`/proc/self/stat`, field 10): each first touch of a
+/// fresh instance's linear memory page is one.
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after_name
+        .split_whitespace()
+        .nth(7)
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Minor page faults per evaluation, over 200 evaluations.
+fn faults_per_evaluation(pre: &WasmtimeEngineProviderPre, request: &Request) -> f64 {
+    const RUNS: u64 = 200;
+    let before = minor_faults();
+    for _ in 0..RUNS {
+        evaluate_once(pre, request).unwrap();
+    }
+    (minor_faults() - before) as f64 / RUNS as f64
+}
+
+/// The request without host replies, for the floor, which makes no host call.
+fn for_floor(request: &Request) -> Request {
+    Request {
+        replies: Vec::new(),
+        parsed: request.parsed.clone(),
+        payload: request.payload.clone(),
+        ..*request
+    }
+}
+
+/// `target/bench/<slug>.request.json` and `.settings.json`: what kwctl bench is given.
+fn write_for_kwctl(request: &Request, policy: &WasmtimeEngineProviderPre) {
+    let payload: Value = serde_json::from_slice(&request.payload).unwrap();
+    std::fs::create_dir_all("target/bench").unwrap();
+    // The policy's answer, which benches/ideal returns without computing it.
+    let response = evaluate_once(policy, request).unwrap();
+    std::fs::write(
+        format!("target/bench/{}.response.json", request.slug),
+        response,
+    )
+    .unwrap();
+    for (part, suffix) in [("request", "request"), ("settings", "settings")] {
+        let path = format!("target/bench/{}.{suffix}.json", request.slug);
+        std::fs::write(&path, serde_json::to_vec_pretty(&payload[part]).unwrap()).unwrap();
+    }
 }
 
 fn main() {
@@ -228,37 +411,57 @@ fn main() {
     let requests = requests();
 
     println!("policy.wasm   {:>9} bytes", policy.len());
-    println!("baseline.wasm {:>9} bytes", baseline.len());
+    println!("floor.wasm    {:>9} bytes", baseline.len());
     println!();
-    println!(
-        "| request | policy median | policy p99 | baseline median | baseline p99 | median ratio |"
-    );
+    println!("| request | policy median | policy p99 | floor median | floor p99 | median ratio |");
     println!("|---|---|---|---|---|---|");
     for request in &requests {
         let p = time_wasm(&policy_pre, request);
-        // The baseline makes no host calls.
-        let b = time_wasm(
-            &baseline_pre,
-            &Request {
-                name: request.name,
-                payload: request.payload.clone(),
-                replies: Vec::new(),
-            },
-        );
-        println!(
-            "| {} | {} | {} | {} | {} | {:.2} |",
-            request.name,
-            ms(p.median),
-            ms(p.p99),
-            ms(b.median),
-            ms(b.p99),
-            p.median.as_secs_f64() / b.median.as_secs_f64()
+        let b = time_wasm(&baseline_pre, &for_floor(request));
+        row(
+            &format!("{}, fresh instance (policy-server)", request.name),
+            &p,
+            &b,
         );
     }
-    // What every evaluation pays before `validate` runs: a fresh instance and `wapc_init`.
+    // kwctl bench evaluates on one instance: these rows are what it measures.
+    let mut tsv = String::new();
+    for request in requests.iter().filter(|r| r.replies.is_empty()) {
+        let (p, b) = (
+            time_warm(&policy_pre, request),
+            time_warm(&baseline_pre, request),
+        );
+        let ratio = row(
+            &format!("{}, instance reused (kwctl bench)", request.name),
+            &p,
+            &b,
+        );
+        write_for_kwctl(request, &policy_pre);
+        tsv.push_str(&format!("{}\t{}\t{ratio:.2}\n", request.slug, request.name));
+    }
+    std::fs::write("target/bench/harness.tsv", tsv).unwrap();
+    report_instantiation(&policy_pre, &baseline_pre);
+    report_memory(&policy, &baseline, &policy_pre, &baseline_pre, &requests);
+    report_native(&requests);
+}
+
+/// `validate` again on one instance already used: what an evaluation costs once its memory
+/// pages are touched, which a fresh instance never has. The difference to a fresh instance's
+/// time is the cost of first touches.
+fn time_warm(pre: &WasmtimeEngineProviderPre, request: &Request) -> Timing {
+    let callback = |_: u64, _: &str, _: &str, _: &str, _: &[u8]| -> HostResult { Ok(Vec::new()) };
+    let provider = pre.rehydrate(Some(DEADLINES)).unwrap();
+    let host = wapc::WapcHost::new(Box::new(provider), Some(Box::new(callback))).unwrap();
+    measure(|| {
+        std::hint::black_box(call_as_kubewarden(&host, request).unwrap());
+    })
+}
+
+/// What every evaluation pays before `validate` runs: a fresh instance and `wapc_init`.
+fn report_instantiation(policy: &WasmtimeEngineProviderPre, floor: &WasmtimeEngineProviderPre) {
     let instantiate = |pre: &WasmtimeEngineProviderPre| {
         measure(|| {
-            let provider = pre.rehydrate(None).unwrap();
+            let provider = pre.rehydrate(Some(DEADLINES)).unwrap();
             let callback =
                 |_: u64, _: &str, _: &str, _: &str, _: &[u8]| -> HostResult { Ok(Vec::new()) };
             drop(std::hint::black_box(
@@ -266,26 +469,45 @@ fn main() {
             ));
         })
     };
-    let (p, b) = (instantiate(&policy_pre), instantiate(&baseline_pre));
-    println!(
-        "| instantiation only | {} | {} | {} | {} | {:.2} |",
-        ms(p.median),
-        ms(p.p99),
-        ms(b.median),
-        ms(b.p99),
-        p.median.as_secs_f64() / b.median.as_secs_f64()
+    row(
+        "instantiation only",
+        &instantiate(policy),
+        &instantiate(floor),
     );
-    let large = &requests[1];
+}
+
+/// Peak linear memory and pages touched per evaluation, for each request, against the floor.
+fn report_memory(
+    policy: &[u8],
+    floor: &[u8],
+    policy_pre: &WasmtimeEngineProviderPre,
+    floor_pre: &WasmtimeEngineProviderPre,
+    requests: &[Request],
+) {
     println!();
     // Probing for the smallest memory cap makes the guest fail allocations; it reports them on
     // stderr, so they are expected there.
     eprintln!("(probing memory caps: the allocation failures below are expected)");
     println!(
-        "peak linear memory, large Pod: policy {} KiB, baseline {} KiB",
-        peak_linear_memory(&policy, large) / 1024,
-        peak_linear_memory(&baseline, large) / 1024
+        "| request | policy peak memory | floor peak memory | policy page faults | floor page faults |"
     );
+    println!("|---|---|---|---|---|");
+    for request in requests {
+        let floor_request = for_floor(request);
+        println!(
+            "| {} | {} KiB | {} KiB | {:.0} | {:.0} |",
+            request.name,
+            peak_linear_memory(policy, request) / 1024,
+            peak_linear_memory(floor, &floor_request) / 1024,
+            faults_per_evaluation(policy_pre, request),
+            faults_per_evaluation(floor_pre, &floor_request),
+        );
+    }
+}
 
+/// The injection alone, natively: the policy's text path and the `Value` path of dapr-inject.
+fn report_native(requests: &[Request]) {
+    println!();
     let settings: Settings = serde_json::from_value(json_file(
         "test_data/settings_static_mtls_and_trust_anchors.json",
     ))
@@ -316,6 +538,14 @@ fn main() {
             ms(spliced.p99),
             ms(parsed.median),
             ms(parsed.p99)
+        );
+        let (count, bytes) = allocations(|| {
+            std::hint::black_box(validate_with(&request.payload, &cluster).unwrap());
+        });
+        let (floor_count, floor_bytes) = allocations(|| floor_natively(&request.payload));
+        println!(
+            "native, {}: validate allocates {count} times, {bytes} bytes; the floor {floor_count} times, {floor_bytes} bytes",
+            request.name
         );
     }
 }
