@@ -589,7 +589,7 @@ impl Settings {
             ] {
                 if let Some(value) = value {
                     quantity::validate(value).map_err(|e| {
-                        format!("sidecarResources.{name} \"{value}\" is not a quantity ({e}); use e.g. 100m, 0.5, 128Mi or 1Gi")
+                        format!("sidecarResources.{name} \"{value}\" is not a quantity ({}); use e.g. 100m, 0.5, 128Mi or 1Gi", e.reason())
                     })?;
                 }
             }

@@ -38,7 +38,11 @@ pub fn quantity(
             Err(reason) => {
                 p.push(Problem::new(
                     key,
-                    format!("{} is not a quantity ({reason}); all 4 ignored", quote(v)),
+                    format!(
+                        "{} is not a quantity ({}); all 4 ignored",
+                        quote(v),
+                        reason.reason()
+                    ),
                 ));
                 Some(Quantity::Invalid)
             }

@@ -148,8 +148,9 @@ fn resources(a: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequir
             problems.push(Problem::new(
                 key,
                 format!(
-                    "{} is not a quantity ({reason}); all 4 ignored",
-                    quote(value)
+                    "{} is not a quantity ({}); all 4 ignored",
+                    quote(value),
+                    reason.reason()
                 ),
             ));
             return ResourceRequirements::default();

@@ -28,8 +28,17 @@ pub fn daprd_volumes(
     settings: &Settings,
     problems: &mut Vec<Problem>,
 ) -> Volumes {
+    // daprd's own mounts take their paths only when injection really adds them: a user's
+    // mount at /var/run/dapr-sockets stays when no socket is asked for, as in Dapr.
+    let mut taken: Vec<&str> = Vec::with_capacity(2);
+    if !a.unix_domain_socket_path.is_empty() {
+        taken.push(UDS_DAPRD_PATH);
+    }
+    if settings.token_volume {
+        taken.push(volume::TOKEN_MOUNT_PATH);
+    }
     let mut v = Volumes {
-        daprd_mounts: user_mounts(a, pod, problems),
+        daprd_mounts: user_mounts(a, pod, &taken, problems),
         ..Volumes::default()
     };
     if !a.unix_domain_socket_path.is_empty() {
@@ -96,10 +105,12 @@ fn parse_mounts(
     mounts
 }
 
-/// daprd's mounts from the two annotations, keeping only volumes the Pod has.
+/// daprd's mounts from the two annotations, keeping only volumes the Pod has, and only
+/// paths that no other mount of daprd's takes (`taken`: the paths injection mounts itself).
 pub fn user_mounts(
     a: &DaprAnnotations,
     pod: &PodView,
+    taken: &[&str],
     problems: &mut Vec<Problem>,
 ) -> Vec<VolumeMount> {
     let mut candidates: Vec<(&'static str, VolumeMount)> = Vec::new();
@@ -122,7 +133,7 @@ pub fn user_mounts(
         } else if mounts
             .iter()
             .any(|existing| existing.mount_path == m.mount_path)
-            || reserved_path(&m.mount_path)
+            || taken.contains(&m.mount_path.as_str())
         {
             // The API server rejects two mounts at one path in a container.
             problems.push(Problem::new(
@@ -139,10 +150,6 @@ pub fn user_mounts(
     mounts
 }
 
-fn reserved_path(path: &str) -> bool {
-    path == volume::TOKEN_MOUNT_PATH || path == UDS_DAPRD_PATH
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +159,7 @@ mod tests {
         let pod = PodView::from_json(&json!({"metadata": {"annotations": annotations}, "spec": {"volumes": [{"name": "a"}, {"name": "b"}]}})).unwrap();
         let mut problems = Vec::new();
         let a = DaprAnnotations::parse(&pod.annotations, &mut problems);
-        let m = user_mounts(&a, &pod, &mut problems);
+        let m = user_mounts(&a, &pod, &[], &mut problems);
         (
             serde_json::to_value(m).unwrap(),
             problems.iter().map(Problem::to_warning).collect(),

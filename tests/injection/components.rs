@@ -130,3 +130,43 @@ fn a_failed_component_list_rejects_the_pod() {
         Decision::Reject("cannot list the Dapr Components of namespace default for dapr.io/inject-pluggable-components: forbidden; let the PolicyServer list components.dapr.io (examples/rbac.yaml) or remove the annotation".to_owned())
     );
 }
+
+/// Dapr appends a second volume named dapr-components-unix-domain-socket when the Pod has one
+/// (`patcher/sidecar_components.go`), and the API server rejects that Pod. The policy adds
+/// none and mounts the Pod's own; the README lists this among the differences from Dapr.
+#[test]
+fn a_pod_that_has_the_components_socket_volume_keeps_it_alone() {
+    let mut cluster = control_plane();
+    cluster.components = Ok(vec![json!({"metadata": {"name": "pubsub", "annotations": {
+        "dapr.io/component-container": "{\"image\":\"pubsub:1\"}"}}})]);
+    let mut pod = with_annotations(json!({"dapr.io/inject-pluggable-components": "true"}));
+    let own =
+        json!({"name": "dapr-components-unix-domain-socket", "emptyDir": {"medium": "Memory"}});
+    pod["spec"]["volumes"]
+        .as_array_mut()
+        .unwrap()
+        .push(own.clone());
+    let out = run(pod, &Settings::default(), &cluster);
+    let pod = mutated(&out);
+    let volumes = pod["spec"]["volumes"].as_array().unwrap();
+    let named: Vec<&serde_json::Value> = volumes
+        .iter()
+        .filter(|v| v["name"] == "dapr-components-unix-domain-socket")
+        .collect();
+    assert_eq!(named, vec![&own]);
+    let socket = json!({"name": "dapr-components-unix-domain-socket", "mountPath": "/tmp/dapr-components-sockets"});
+    assert_eq!(
+        pod["spec"]["containers"][2],
+        json!({"name": "pubsub", "image": "pubsub:1", "volumeMounts": [socket],
+               "env": [{"name": "DAPR_COMPONENT_SOCKETS_FOLDER", "value": "/tmp/dapr-components-sockets"}]})
+    );
+    assert_eq!(
+        daprd(pod)["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        &socket
+    );
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+}
