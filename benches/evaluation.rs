@@ -489,7 +489,7 @@ fn report_memory(
     // stderr, so they are expected there.
     eprintln!("(probing memory caps: the allocation failures below are expected)");
     println!(
-        "| request | policy peak memory | floor peak memory | policy page faults | floor page faults |"
+        "| request | policy memory needed | floor memory needed | policy page faults | floor page faults |"
     );
     println!("|---|---|---|---|---|");
     for request in requests {
