@@ -51,6 +51,7 @@ pub use crate::admission::{
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::DaprVersion;
 pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};
+pub use crate::base::k8s::objects::annotation;
 pub use crate::base::k8s::quantity::nano_value;
 pub use crate::base::problem::{Asked, Finding, Problem, Reason, Rejection};
 pub use crate::cluster::{

@@ -15,6 +15,18 @@ pub struct Input {
     pub text: String,
 }
 
+impl Input {
+    /// The input's documents, or the error line naming the input and the document that fails.
+    pub fn documents(&self) -> Result<Vec<crate::yaml::Document>, Vec<String>> {
+        crate::yaml::load_stream(&self.text).map_err(|e| {
+            vec![format!(
+                "error: {} document {}: cannot parse the manifest: {}",
+                self.name, e.document, e.message
+            )]
+        })
+    }
+}
+
 /// Every input, in the order given; errors for all that cannot be read.
 pub fn read_all(
     paths: &[PathBuf],

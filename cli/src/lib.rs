@@ -315,12 +315,7 @@ fn check_all(
     let inputs = read_inputs(&files, false, stdin)?;
     let mut report = check::CheckReport::default();
     for input in &inputs {
-        let documents = yaml::load_stream(&input.text).map_err(|e| {
-            error(format!(
-                "{} document {}: cannot parse: {}",
-                input.name, e.document, e.message
-            ))
-        })?;
+        let documents = input.documents()?;
         for document in &documents {
             let place = format!("{} document {}", input.name, document.number);
             let json = document

@@ -1,7 +1,7 @@
 //! The pods of a manifest: a Pod itself, or the pod template of a workload, inside `List`s too.
 
 use dapr_sidecar_injector::{
-    Offline, Problem, Reason, Settings, Skip, Verdict, Workload, inject_manifest_pod,
+    Offline, Problem, Reason, Settings, Skip, Verdict, Workload, annotation, inject_manifest_pod,
     inject_manifest_template, uninject_manifest_pod,
 };
 use serde_json::Value;
@@ -216,13 +216,7 @@ fn inject(
         pod = uninjected;
         upgraded = true;
     }
-    let enabled = pod
-        .pointer(&format!(
-            "/metadata/annotations/{}",
-            ENABLED_ANNOTATION.replace('/', "~1")
-        ))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let enabled = annotation(&pod, ENABLED_ANNOTATION).map(str::to_owned);
     let verdict = match named.kind {
         "Pod" => inject_manifest_pod(pod, namespace, settings, &Offline),
         kind => {

@@ -43,12 +43,7 @@ pub fn transform_inputs(
 ) -> Result<Stream, Vec<String>> {
     let mut pieces = Vec::new();
     for input in inputs {
-        let documents = yaml::load_stream(&input.text).map_err(|e| {
-            vec![format!(
-                "error: {} document {}: cannot parse the manifest: {}",
-                input.name, e.document, e.message
-            )]
-        })?;
+        let documents = input.documents()?;
         for document in documents {
             let place = Place::document(&input.name, document.number);
             let changed = manifest::transform_object(&document.node, &place, context, report);

@@ -9,6 +9,7 @@ mod verdict;
 mod verify;
 mod workload;
 
+use pod::asks_for_nothing;
 pub use pod::{Workload, inject_pod, inject_template};
 pub use uninject::uninject;
 pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
@@ -84,8 +85,15 @@ fn evaluate_pod(
 }
 
 /// Verify mode's Pod CREATE. Kubewarden's audit scanner names no requester, and a real
-/// admission always does: with no username the Pod is judged on its own.
+/// admission always does: with no username the Pod is judged on its own. The scanner sends
+/// every Pod of the cluster, so a Pod that asks for nothing is accepted unparsed.
 fn verify(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) -> Verdict {
+    // The namespace is the request's; without one, the Pod's own, which needs parsing.
+    let namespace_known = !admission.namespace.is_empty() || settings.inject_namespaces.is_empty();
+    let is_object = matches!(object, Object::Text(text) if text.trim_start().starts_with('{'));
+    if namespace_known && is_object && asks_for_nothing(&object, admission.namespace, settings) {
+        return Verdict::accept(Skip::NotRequested, Vec::new());
+    }
     let pod = match object {
         Object::Text(text) => match serde_json::from_str(text) {
             Ok(pod) => pod,

@@ -5,11 +5,12 @@
 
 use serde_json::{Map, Value};
 
-use super::verdict::{Injection, Request, Requester, Skip, Verdict};
+use super::verdict::{Injection, Object, Request, Requester, Skip, Verdict};
 use crate::annotations::{PREFIX, keys};
 use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
 use crate::base::dapr::SIDECAR_CONTAINER_NAME;
 use crate::base::go::is_truthy;
+use crate::base::k8s::objects::annotation;
 use crate::base::problem::{Problem, Reason, Rejection};
 use crate::cluster::Cluster;
 use crate::plan::Plan;
@@ -48,6 +49,13 @@ fn apply(pod: Pod<'_>, plan: Plan, settings: &Settings) -> Verdict {
     }
 }
 
+/// Whether an object's text can ask for nothing: it holds no `dapr.io/` annotation and its
+/// namespace is not injected. Then there is nothing to judge, and the text is never parsed.
+pub(super) fn asks_for_nothing(object: &Object<'_>, namespace: &str, settings: &Settings) -> bool {
+    matches!(object, Object::Text(text) if !text.contains(PREFIX))
+        && !settings.injects_namespace(namespace)
+}
+
 /// The workload a pod template belongs to: its kind and name.
 #[derive(Debug, Clone, Copy)]
 pub struct Workload<'a> {
@@ -69,13 +77,7 @@ pub fn inject_template(
     cluster: &dyn Cluster,
 ) -> Verdict {
     let mut planning = template.clone();
-    let has_app_id = planning
-        .pointer(&format!(
-            "/metadata/annotations/{}",
-            keys::app_id.replace('/', "~1")
-        ))
-        .and_then(Value::as_str)
-        .is_some_and(|id| !id.is_empty());
+    let has_app_id = annotation(&planning, keys::app_id).is_some_and(|id| !id.is_empty());
     if workload.kind != STATEFUL_SET && settings.app_id_from_owner && !has_app_id {
         let owner = serde_json::json!([{"apiVersion": "apps/v1", "kind": workload.kind,
             "name": workload.name, "uid": "", "controller": true}]);
@@ -194,7 +196,7 @@ pub(super) fn refuse_requester(requester: Requester<'_>, settings: &Settings) ->
     }
 }
 
-fn enabled_value(annotations: Option<&Map<String, Value>>) -> Option<&str> {
+pub(super) fn enabled_value(annotations: Option<&Map<String, Value>>) -> Option<&str> {
     annotations
         .and_then(|a| a.get(keys::enabled))
         .and_then(Value::as_str)

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::annotations::keys;
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, env, label, volume};
+use crate::base::k8s::objects::annotation;
 
 /// The env vars injection gives app containers.
 const APP_ENV: &[&str] = &[env::APP_HTTP_PORT, env::APP_GRPC_PORT, env::APP_PROTOCOL];
@@ -23,12 +24,7 @@ const VOLUMES: &[&str] = &[
 
 /// The Pod (or pod template) without what injection added; `None` when it has no daprd.
 pub fn uninject(mut pod: Value) -> Option<Value> {
-    let declared: Vec<String> = pod
-        .pointer(&format!(
-            "/metadata/annotations/{}",
-            keys::pluggable_components.replace('/', "~1")
-        ))
-        .and_then(Value::as_str)
+    let declared: Vec<String> = annotation(&pod, keys::pluggable_components)
         .map(|names| names.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
     let spec = pod.get_mut("spec")?.as_object_mut()?;

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::pod::{injection_request, refuse_requester};
+use super::pod::{enabled_value, injection_request, refuse_requester};
 use super::verdict::{Request, Requester, Skip, Verdict};
 use crate::annotations::keys;
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, label};
@@ -208,10 +208,7 @@ fn asked(request: Request, view: &PodView, namespace: &str) -> Asked {
     match request {
         Request::Annotation => Asked::Annotation {
             key: keys::enabled,
-            value: view
-                .annotations
-                .get(keys::enabled)
-                .and_then(Value::as_str)
+            value: enabled_value(Some(&view.annotations))
                 .unwrap_or_default()
                 .to_owned(),
         },

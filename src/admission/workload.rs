@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::pod::plan_pod;
+use super::pod::{asks_for_nothing, plan_pod};
 use super::verdict::{Admission, Object, Skip, Verdict};
 use crate::annotations::PREFIX;
 use crate::base::problem::{Problem, Reason, Rejection, json_type_name};
@@ -45,11 +45,7 @@ pub fn is_workload(kind: &str) -> bool {
 /// The warnings the workload's Pods would get, or the rejection they all would get.
 pub fn check(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) -> Verdict {
     let namespace = admission.namespace;
-    // Nothing to judge without a Dapr annotation, unless the namespace is injected.
-    if let Object::Text(text) = &object
-        && !text.contains(PREFIX)
-        && !settings.injects_namespace(namespace)
-    {
+    if asks_for_nothing(&object, namespace, settings) {
         return Verdict::accept(Skip::Workload, Vec::new());
     }
     let workload = match object {

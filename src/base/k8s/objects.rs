@@ -88,3 +88,12 @@ pub fn empty_dir_volume_json(name: &str, medium: Option<&str>) -> String {
     };
     volume_json(name, "emptyDir", &source)
 }
+
+/// The string value of annotation `key` of a Kubernetes object (a Pod, a pod template).
+pub fn annotation<'a>(object: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    object
+        .get("metadata")?
+        .get("annotations")?
+        .get(key)?
+        .as_str()
+}
