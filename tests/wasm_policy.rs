@@ -22,6 +22,7 @@ fn newest_source() -> Option<(SystemTime, PathBuf)> {
     let mut files = vec![
         common::repository_path("Cargo.toml"),
         common::repository_path("Cargo.lock"),
+        common::repository_path("build.rs"),
     ];
     let mut directories = vec![common::repository_path("src")];
     while let Some(directory) = directories.pop() {
@@ -237,4 +238,19 @@ fn the_module_stays_within_the_size_budget() {
         size <= BUDGET_BYTES,
         "{POLICY} is {size} bytes, over the {BUDGET_BYTES}-byte budget"
     );
+}
+
+/// build.rs starts the module with 2 MiB of linear memory: every evaluation runs on a fresh
+/// instance, and growing the memory on each one cost 6 µs of system time (docs/performance.md).
+#[test]
+fn the_module_starts_with_enough_memory_for_an_evaluation_not_to_grow_it() {
+    const INITIAL_MEMORY_PAGES: u64 = 32; // 2 MiB of 64 KiB pages
+    let engine = wasmtime_provider::wasmtime::Engine::default();
+    let bytes = std::fs::read(common::repository_path(POLICY)).expect("policy.wasm is readable");
+    let module = wasmtime_provider::wasmtime::Module::new(&engine, &bytes).expect("it compiles");
+    let memory = module
+        .exports()
+        .find_map(|e| e.ty().memory().cloned())
+        .expect("the module exports its memory");
+    assert_eq!(memory.minimum(), INITIAL_MEMORY_PAGES);
 }
