@@ -47,25 +47,45 @@ macro_rules! annotations {
             $( AnnotationInfo { key: $key, type_name: $type_name, default: $default_doc, effect: $effect, since: DaprVersion::$since }, )*
         ];
 
+        /// The table's rows, numbered in [`KNOWN`]'s order.
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        enum Row { $( $field, )* }
+
         impl DaprAnnotations {
             /// Parses the Pod's `metadata.annotations`; values that cannot be used go to `problems`.
             pub fn parse(annotations: &Map<String, Value>, problems: &mut Vec<Problem>) -> Self {
+                let values = by_row(annotations);
                 DaprAnnotations {
-                    $( $field: read::$reader(string_value(annotations, $key, problems), $key, $default, problems), )*
+                    $( $field: read::$reader(
+                        string_value(values.get(Row::$field as usize).copied().flatten(), $key, problems),
+                        $key, $default, problems), )*
                 }
             }
         }
     };
 }
 
+/// The Pod's value of each row, found in one pass over its few annotations: a map lookup per
+/// row was a tenth of an evaluation in wasm.
+fn by_row(annotations: &Map<String, Value>) -> [Option<&Value>; KNOWN.len()] {
+    let mut values = [None; KNOWN.len()];
+    for (key, value) in annotations {
+        let row = KNOWN.iter().position(|&(known, _)| known == key);
+        if let Some(slot) = row.and_then(|row| values.get_mut(row)) {
+            *slot = Some(value);
+        }
+    }
+    values
+}
+
 /// Annotation values are strings in every object the API server admits; anything else is
 /// reported and treated as absent.
 fn string_value<'a>(
-    annotations: &'a Map<String, Value>,
+    value: Option<&'a Value>,
     key: &'static str,
     problems: &mut Vec<Problem>,
 ) -> Option<&'a str> {
-    match annotations.get(key)? {
+    match value? {
         Value::String(s) => Some(s.as_str()),
         other => {
             problems.push(Problem::new(
