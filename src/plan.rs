@@ -2,10 +2,10 @@
 //! Dapr's add-if-absent rules are applied here, once, against the names the Pod's lists hold:
 //! the two writers (the text splice and the `Value` path) append exactly what [`Edits`] says.
 
-use k8s_openapi::api::core::v1::{Container, EnvVar, VolumeMount};
+use k8s_openapi::api::core::v1::{Container, EmptyDirVolumeSource, EnvVar, VolumeMount};
 use serde_json::Value;
 
-use crate::base::k8s::objects::to_text;
+use crate::base::json::to_text;
 use crate::base::problem::Problem;
 
 /// One object injection adds to a list of the Pod, serialised once: the splice copies the
@@ -27,13 +27,29 @@ impl Item {
         }
     }
 
-    /// A volume whose JSON is written already (see `objects::volume_json`).
-    pub fn volume(name: &str, json: String) -> Item {
+    /// A Pod volume: `{name, <source key>: <source>}`. Serialising k8s-openapi's `Volume`
+    /// would compile in every volume source, down to `ObjectMeta` and a date library (about
+    /// 150 KB of the module's size budget), so the source is built typed and named here.
+    pub fn volume<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> Item {
         Item {
             name: name.to_owned(),
             mount_path: None,
-            json,
+            json: format!(
+                "{{\"name\":{},{}:{}}}",
+                to_text(name),
+                to_text(source_key),
+                to_text(source)
+            ),
         }
+    }
+
+    /// An emptyDir volume, in memory when `medium` says so.
+    pub fn empty_dir(name: &str, medium: Option<&str>) -> Item {
+        let source = EmptyDirVolumeSource {
+            medium: medium.map(str::to_owned),
+            ..Default::default()
+        };
+        Item::volume(name, "emptyDir", &source)
     }
 
     pub fn env(var: &EnvVar) -> Item {

@@ -3,5 +3,6 @@
 
 pub mod dapr;
 pub mod go;
+pub mod json;
 pub mod k8s;
 pub mod problem;

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 pub use view::{PodError, PodView};
 
-use crate::base::k8s::objects::to_text;
+use crate::base::json::to_text;
 use crate::plan::Additions;
 
 /// A Pod to inject, as text or parsed.

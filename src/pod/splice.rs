@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::scan::{Layout, Span};
 use super::view::PodView;
-use crate::base::k8s::objects::to_text;
+use crate::base::json::to_text;
 use crate::plan::{Edits, Item, ListEdit};
 
 fn write_items(items: &[&Item], out: &mut String) {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::base::k8s::objects::to_text;
+use crate::base::json::to_text;
 use crate::base::problem::json_type_name;
 use crate::plan::{Held, PodLists};
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::annotations::{DaprAnnotations, keys};
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, env, volume};
-use crate::base::k8s::objects::{empty_dir_volume_json, mount, plain_env};
+use crate::base::k8s::objects::{mount, plain_env};
 use crate::base::problem::{self, Problem};
 use crate::plan::{ComponentAdditions, Item};
 use crate::pod::PodView;
@@ -123,10 +123,7 @@ pub fn additions(
     let env = Item::env(&plain_env(env::COMPONENT_SOCKETS_FOLDER, folder));
     let (injected, injected_volumes) =
         injected_containers(view, injected, &env, &shared_mount, problems);
-    let shared_volume = Item::volume(
-        volume::COMPONENTS_NAME,
-        empty_dir_volume_json(volume::COMPONENTS_NAME, None),
-    );
+    let shared_volume = Item::empty_dir(volume::COMPONENTS_NAME, None);
     Some((
         daprd_mount,
         ComponentAdditions {
@@ -177,7 +174,7 @@ fn injected_containers(
         };
         for volume in mount_names(object) {
             if !known_volumes.contains(&volume) {
-                volumes.push(Item::volume(&volume, empty_dir_volume_json(&volume, None)));
+                volumes.push(Item::empty_dir(&volume, None));
                 known_volumes.push(volume);
             }
         }

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{
 
 use crate::annotations::{DaprAnnotations, keys};
 use crate::base::dapr::{UDS_DAPRD_PATH, volume};
-use crate::base::k8s::objects::{empty_dir_volume_json, mount, volume_json};
+use crate::base::k8s::objects::mount;
 use crate::base::problem::{Problem, name, quote};
 use crate::plan::Item;
 use crate::pod::PodView;
@@ -42,10 +42,8 @@ pub fn daprd_volumes(
         ..Volumes::default()
     };
     if !a.unix_domain_socket_path.is_empty() {
-        v.volumes.push(Item::volume(
-            volume::UDS_NAME,
-            empty_dir_volume_json(volume::UDS_NAME, Some(volume::UDS_MEDIUM)),
-        ));
+        v.volumes
+            .push(Item::empty_dir(volume::UDS_NAME, Some(volume::UDS_MEDIUM)));
         v.daprd_mounts
             .push(mount(volume::UDS_NAME, UDS_DAPRD_PATH, false));
         v.app_mounts
@@ -72,10 +70,7 @@ pub fn token_volume(audience: &str) -> Item {
             ..Default::default()
         }]),
     };
-    Item::volume(
-        volume::TOKEN_NAME,
-        volume_json(volume::TOKEN_NAME, "projected", &source),
-    )
+    Item::volume(volume::TOKEN_NAME, "projected", &source)
 }
 
 /// Dapr's `parseVolumeMountsString`: `vol:path` entries split on `,`; others are dropped.

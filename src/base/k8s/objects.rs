@@ -2,15 +2,8 @@
 //! JSON text once.
 
 use k8s_openapi::api::core::v1::{
-    ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector,
-    SecretKeySelector, VolumeMount,
+    ContainerPort, EnvVar, EnvVarSource, ObjectFieldSelector, SecretKeySelector, VolumeMount,
 };
-
-/// JSON text of a k8s-openapi object or a `Value`. Their serialisers cannot fail, so an error
-/// (never seen) yields `null` rather than a panic.
-pub fn to_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
 
 /// An env var read from a field of the Pod (`fieldRef`).
 pub fn field_ref_env(name: &str, field_path: &str) -> EnvVar {
@@ -66,27 +59,6 @@ pub fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
         read_only: read_only.then_some(true),
         ..Default::default()
     }
-}
-
-/// A Pod volume's JSON: `{name, <source key>: <source>}`. Serialising k8s-openapi's `Volume`
-/// would compile in every volume source, down to `ObjectMeta` and a date library (about 150 KB
-/// of the module's size budget), so the source is built typed and named here.
-pub fn volume_json<T: serde::Serialize>(name: &str, source_key: &str, source: &T) -> String {
-    format!(
-        "{{\"name\":{},{}:{}}}",
-        to_text(name),
-        to_text(source_key),
-        to_text(source)
-    )
-}
-
-/// An emptyDir volume's JSON, in memory when `medium` says so.
-pub fn empty_dir_volume_json(name: &str, medium: Option<&str>) -> String {
-    let source = EmptyDirVolumeSource {
-        medium: medium.map(str::to_owned),
-        ..Default::default()
-    };
-    volume_json(name, "emptyDir", &source)
 }
 
 /// The string value of annotation `key` of a Kubernetes object (a Pod, a pod template).
