@@ -48,11 +48,11 @@ dapr:
 floor:
   module: file://$WORK/floor.wasm
   allowedToMutate: true
-  settings: {}
+  settings: $settings
 EOF
 modules=(floor dapr)
 if [ -f "$WORK/ideal.wasm" ]; then
-  printf 'ideal:\n  module: file://%s\n  allowedToMutate: true\n  settings: {}\n' "$WORK/ideal.wasm" >> "$WORK/policies.yml"
+  printf 'ideal:\n  module: file://%s\n  allowedToMutate: true\n  settings: %s\n' "$WORK/ideal.wasm" "$settings" >> "$WORK/policies.yml"
   modules+=(ideal)
 fi
 REQUEST=${LOAD_REQUEST:-test_data/pod_worked_example.json}
