@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::base::json::quote_or_backslash;
+
 use super::view::{ContainerView, PodView, SERVICE_ACCOUNT_MOUNT_PATH, Unread};
 
 /// An object or a list in the text: the offsets of its brackets.
@@ -119,7 +121,7 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            let stop = self.rest().iter().position(|&b| b == b'"' || b == b'\\')?;
+            let stop = quote_or_backslash(self.rest())?;
             self.skip(stop);
             if self.peek()? == b'"' {
                 break;
