@@ -1,13 +1,13 @@
 //! `dapr-inject check`: the policy's verify mode over Pods as `kubectl get pods -o json` lists
 //! them. The Pods are the audit fixtures of `test_data/`, stored as the API server keeps them.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dapr-inject");
+mod support;
+use support::run as dapr_inject;
+
 const OWNER: &str = "Deployment default/myapp";
 const TODAY: &str = "ghcr.io/dapr/daprd:1.18.3";
 
@@ -32,22 +32,6 @@ fn listing(fixtures: &[&str]) -> String {
         .to_string()
 }
 
-fn dapr_inject(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
 fn line(pod: &str, image: &str, status: &str, reason: &str) -> Value {
     json!({"namespace": "default", "pod": pod, "owner": OWNER, "appId": "myapp",
            "image": image, "status": status, "reason": reason})
@@ -63,12 +47,12 @@ fn a_cluster_listing_reports_every_pod_and_exits_1_when_any_lacks_its_sidecar() 
         "audit_pod_native_sidecar.json",
     ]);
     let output = dapr_inject(&["check", "--output-format", "json", "-"], &pods);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.code, 1);
     assert_eq!(
-        text(&output.stderr),
+        output.stderr,
         "error: 3 of 5 Pods lack the daprd sidecar the policy would give them\n"
     );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(
         report,
         json!({"pods": [
@@ -89,14 +73,14 @@ fn healthy_pods_give_a_table_and_exit_0() {
         "spec": {"containers": [{"name": "web", "image": "nginx"}]}});
     let input = format!("{pods}\n---\n{plain}\n");
     let output = dapr_inject(&["check", "-"], &input);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stderr), "");
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert_eq!(output.stderr, "");
     let expected = [
         "NAMESPACE   POD                OWNER                      APP ID   IMAGE                       STATUS          REASON",
         "default     myapp-7c9d-x7k2p   Deployment default/myapp   myapp    ghcr.io/dapr/daprd:1.18.3   ok              -",
         "shop        web-0              -                          -        -                           not requested   does not ask for the Dapr sidecar",
     ];
-    assert_eq!(text(&output.stdout), expected.join("\n") + "\n");
+    assert_eq!(output.stdout, expected.join("\n") + "\n");
 }
 
 #[test]
@@ -104,29 +88,23 @@ fn the_settings_of_the_inject_policy_set_the_image_expected() {
     let pods = listing(&["audit_pod_dapr_1_16.json"]);
     let settings = test_data("settings_verify_dapr_1_16.json");
     let output = dapr_inject(&["check", "--settings", &settings, "-f", "-"], &pods);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert_eq!(output.code, 0, "{}", output.stdout);
     let output = dapr_inject(&["check", "-f", "-"], &pods);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
-    assert!(
-        text(&output.stdout)
-            .lines()
-            .nth(1)
-            .unwrap()
-            .contains(" stale ")
-    );
+    assert_eq!(output.code, 1, "{}", output.stdout);
+    assert!(output.stdout.lines().nth(1).unwrap().contains(" stale "));
 }
 
 #[test]
 fn documents_that_are_not_pods_are_skipped_and_said_so() {
     let input = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n";
     let output = dapr_inject(&["check", "-"], input);
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.code, 0);
     assert_eq!(
-        text(&output.stderr),
+        output.stderr,
         "note: <stdin> document 1: skipped Deployment: not a Pod\nnote: <stdin> document 2: skipped Service: not a Pod\n"
     );
     assert_eq!(
-        text(&output.stdout),
+        output.stdout,
         "NAMESPACE   POD   OWNER   APP ID   IMAGE   STATUS   REASON\n"
     );
 }
@@ -134,9 +112,9 @@ fn documents_that_are_not_pods_are_skipped_and_said_so() {
 #[test]
 fn check_without_input_says_how_to_give_it() {
     let output = dapr_inject(&["check"], "");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.code, 1);
     assert_eq!(
-        text(&output.stderr),
+        output.stderr,
         "error: no Pods given: pass a file, or `-` for standard input, e.g. `kubectl get pods -A -o json | dapr-inject check -`\n"
     );
     assert!(output.stdout.is_empty());
