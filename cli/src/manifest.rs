@@ -72,7 +72,7 @@ impl Place {
         }
     }
 
-    fn item(&self, number: usize) -> Place {
+    pub fn item(&self, number: usize) -> Place {
         Place {
             text: format!("{} item {number}", self.text),
         }
@@ -256,7 +256,7 @@ fn inject(
         }
         Verdict::Reject(rejection) => {
             let message = match rejection.reason {
-                Reason::TrustAnchors { .. } => NO_TRUST_ANCHORS.to_owned(),
+                Reason::TrustAnchors { .. } => no_trust_anchors(&settings.control_plane_namespace),
                 reason => reason.to_string(),
             };
             let mut lines = vec![format!("error: {label}: {message}")];
@@ -268,7 +268,13 @@ fn inject(
 }
 
 /// Offline, the trust anchors can only come from the command line or the settings file.
-const NO_TRUST_ANCHORS: &str = "no Dapr trust anchors to give daprd: pass --trust-anchors FILE with the ca.crt of ConfigMap dapr-trust-bundle (kubectl get configmap dapr-trust-bundle -n dapr-system -o jsonpath='{.data.ca\\.crt}'), or set trustAnchors in the --settings file";
+/// What to do without trust anchors: the command reads them from the control plane's
+/// namespace (setting `controlPlaneNamespace`).
+fn no_trust_anchors(namespace: &str) -> String {
+    format!(
+        "no Dapr trust anchors to give daprd: pass --trust-anchors FILE with the ca.crt of ConfigMap dapr-trust-bundle (kubectl get configmap dapr-trust-bundle -n {namespace} -o jsonpath='{{.data.ca\\.crt}}'), or set trustAnchors in the --settings file"
+    )
+}
 
 /// Why a pod was left without a sidecar, for its summary line.
 fn skipped(skip: Skip, enabled: Option<&str>) -> String {

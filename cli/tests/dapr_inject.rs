@@ -501,6 +501,20 @@ fn missing_trust_anchors_fail_naming_the_flag_that_gives_them() {
 }
 
 #[test]
+fn missing_trust_anchors_point_at_the_control_plane_namespace_of_the_settings() {
+    let file = TempFile::new("control-plane.yaml", "controlPlaneNamespace: dapr\n");
+    let output = dapr_inject(
+        &["--settings", file.path(), "-"],
+        &enabled_pod("calc", "calc"),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "error: <stdin> document 1 (Pod/calc): no Dapr trust anchors to give daprd: pass --trust-anchors FILE with the ca.crt of ConfigMap dapr-trust-bundle (kubectl get configmap dapr-trust-bundle -n dapr -o jsonpath='{.data.ca\\.crt}'), or set trustAnchors in the --settings file\n"
+    );
+}
+
+#[test]
 fn an_invalid_settings_file_fails_with_the_settings_message() {
     let file = TempFile::new("bad-settings.yaml", "sidecarImagePullPolicy: Sometimes\n");
     let output = dapr_inject(
