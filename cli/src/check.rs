@@ -6,7 +6,7 @@ use dapr_sidecar_injector::{Report, Settings, Status, verify_manifest_pod};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::manifest::DEFAULT_NAMESPACE;
+use crate::manifest::{DEFAULT_NAMESPACE, Place};
 
 const POD_KIND: &str = "Pod";
 /// `kubectl get -o json` wraps what it lists in a `List`; typed lists end the same way.
@@ -36,20 +36,20 @@ pub struct CheckReport {
 
 impl CheckReport {
     /// Verifies every Pod in `object`, descending into lists; `place` names it in messages.
-    pub fn add(&mut self, object: &Value, place: &str, settings: &Settings) {
+    pub fn add(&mut self, object: &Value, place: &Place, settings: &Settings) {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind.ends_with(LIST_KIND_SUFFIX)
             && let Some(items) = object.get("items").and_then(Value::as_array)
         {
             for (i, item) in items.iter().enumerate() {
-                self.add(item, &format!("{place} item {}", i + 1), settings);
+                self.add(item, &place.item(i + 1), settings);
             }
             return;
         }
         if kind != POD_KIND {
             let kind = if kind.is_empty() { "<no kind>" } else { kind };
             self.skipped
-                .push(format!("{place}: skipped {kind}: not a Pod"));
+                .push(format!("{}: skipped {kind}: not a Pod", place.text));
             return;
         }
         let metadata = |key: &str| {

@@ -189,10 +189,14 @@ where
     };
     let (result, output_file) = match &cli.command {
         Some(Command::Check(check)) => (check_all(check, stdin, stderr), None),
-        Some(Command::Uninject(io)) => (
-            transform(io, Action::Uninject, None, stdin, stderr),
-            io.output.as_deref(),
-        ),
+        Some(Command::Uninject(io)) => {
+            let context = Context {
+                action: Action::Uninject,
+                settings: &Settings::default(),
+                namespace: None,
+            };
+            (transform(io, &context, stdin, stderr), io.output.as_deref())
+        }
         None => (
             inject_all(&cli.inject, stdin, stderr),
             cli.inject.io.output.as_deref(),
@@ -237,47 +241,31 @@ fn inject_all(args: &InjectArgs, stdin: &mut dyn Read, stderr: &mut dyn Write) -
             ))
         })?;
     }
-    let action = Action::Inject {
-        upgrade: args.upgrade,
-    };
     let context = Context {
-        action,
+        action: Action::Inject {
+            upgrade: args.upgrade,
+        },
         settings: &settings,
         namespace: args.namespace.as_deref(),
     };
-    transform(&args.io, action, Some(&context), stdin, stderr)
+    transform(&args.io, &context, stdin, stderr)
 }
 
 /// Injects or uninjects every object of every input. Warnings and summaries are written as
 /// they come; the output only when every object worked.
-fn transform(
-    io: &Io,
-    action: Action,
-    context: Option<&Context<'_>>,
-    stdin: &mut dyn Read,
-    stderr: &mut dyn Write,
-) -> Done {
-    let defaults = Settings::default();
-    let uninject = Context {
-        action,
-        settings: &defaults,
-        namespace: None,
-    };
-    let context = context.unwrap_or(&uninject);
+fn transform(io: &Io, context: &Context<'_>, stdin: &mut dyn Read, stderr: &mut dyn Write) -> Done {
     let paths: Vec<PathBuf> = io.filename.iter().chain(&io.files).cloned().collect();
     let inputs = read_inputs(&paths, io.recursive, stdin)?;
     let mut report = manifest::Report::default();
-    let mut printed = 0;
     let stream = output::transform_inputs(&inputs, context, &mut report, &mut |report| {
         for line in report.warnings.drain(..) {
             let _ = writeln!(stderr, "{line}");
         }
-        if !io.quiet {
-            for line in report.summaries.get(printed..).unwrap_or_default() {
+        for line in report.summaries.drain(..) {
+            if !io.quiet {
                 let _ = writeln!(stderr, "{line}");
             }
         }
-        printed = report.summaries.len();
     })?;
     if !report.errors.is_empty() {
         return Err(report.errors);
@@ -304,24 +292,22 @@ fn check_all(
 ) -> Result<(String, u8), Vec<String>> {
     let error = |message: String| vec![format!("error: {message}")];
     let settings = load_settings(args.settings.as_deref(), None).map_err(error)?;
-    let mut files: Vec<&Path> = args.filename.iter().map(PathBuf::as_path).collect();
-    files.extend(args.files.iter().map(PathBuf::as_path));
+    let files: Vec<PathBuf> = args.filename.iter().chain(&args.files).cloned().collect();
     if files.is_empty() {
         return Err(error(
             "no Pods given: pass a file, or `-` for standard input, e.g. `kubectl get pods -A -o json | dapr-inject check -`".to_owned(),
         ));
     }
-    let files: Vec<PathBuf> = files.into_iter().map(Path::to_path_buf).collect();
     let inputs = read_inputs(&files, false, stdin)?;
     let mut report = check::CheckReport::default();
     for input in &inputs {
         let documents = input.documents()?;
         for document in &documents {
-            let place = format!("{} document {}", input.name, document.number);
+            let place = manifest::Place::document(&input.name, document.number);
             let json = document
                 .node
                 .to_json()
-                .map_err(|e| error(format!("{place}: {e}")))?;
+                .map_err(|e| error(format!("{}: {e}", place.text)))?;
             report.add(&json, &place, &settings);
         }
     }

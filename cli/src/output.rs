@@ -19,12 +19,8 @@ pub enum Format {
 enum Piece {
     /// As it came.
     Same(Document),
-    /// Changed; `spliced`: the YAML text with the changes appended in place, when possible.
-    Changed {
-        node: Node,
-        spliced: Option<String>,
-        was_json: bool,
-    },
+    /// Changed: the document as it came, and the object injection made of it.
+    Changed { document: Document, node: Node },
 }
 
 /// Every document, ready to be written in either format.
@@ -50,11 +46,7 @@ pub fn transform_inputs(
             flush(report);
             let piece = match changed {
                 None => Piece::Same(document),
-                Some(node) => Piece::Changed {
-                    spliced: spliced(&document, &node),
-                    node,
-                    was_json: document.json.is_some(),
-                },
+                Some(node) => Piece::Changed { document, node },
             };
             pieces.push((place.text, piece));
         }
@@ -62,6 +54,8 @@ pub fn transform_inputs(
     Ok(Stream { pieces })
 }
 
+/// The YAML text with the changes appended in place, when that can be done exactly: made
+/// only for YAML output.
 fn spliced(document: &Document, node: &Node) -> Option<String> {
     let text = document.text.as_deref()?;
     splice(text, &document.node.to_json().ok()?, &node.to_json().ok()?)
@@ -71,12 +65,8 @@ impl Stream {
     /// The stream in `format`; by default JSON when every document came as JSON.
     pub fn render(&self, format: Option<Format>) -> Result<String, Vec<String>> {
         let all_json = !self.pieces.is_empty()
-            && self.pieces.iter().all(|(_, p)| {
-                matches!(
-                    p,
-                    Piece::Same(Document { json: Some(_), .. })
-                        | Piece::Changed { was_json: true, .. }
-                )
+            && self.pieces.iter().all(|(_, p)| match p {
+                Piece::Same(document) | Piece::Changed { document, .. } => document.json.is_some(),
             });
         let format = format.unwrap_or(if all_json { Format::Json } else { Format::Yaml });
         let mut out = String::new();
@@ -100,11 +90,9 @@ fn yaml_of(piece: &Piece) -> String {
             text: Some(text), ..
         }) => text.clone(),
         Piece::Same(document) => yaml::emit(&document.node),
-        Piece::Changed {
-            spliced: Some(text),
-            ..
-        } => text.clone(),
-        Piece::Changed { node, .. } => yaml::emit(node),
+        Piece::Changed { document, node } => {
+            spliced(document, node).unwrap_or_else(|| yaml::emit(node))
+        }
     }
 }
 

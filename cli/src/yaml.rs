@@ -196,14 +196,7 @@ pub fn load_stream(text: &str) -> Result<Vec<Document>, ParseError> {
             })?;
             for (node, json) in nodes {
                 number += 1;
-                if node != Node::Null {
-                    documents.push(Document {
-                        number,
-                        node,
-                        text: None,
-                        json: Some(json),
-                    });
-                }
+                push_document(&mut documents, number, node, None, Some(json));
             }
             continue;
         }
@@ -223,7 +216,7 @@ pub fn load_stream(text: &str) -> Result<Vec<Document>, ParseError> {
         for node in nodes {
             number += 1;
             let text = single.then(|| std::mem::take(&mut pending) + chunk.text);
-            push_document(&mut documents, number, node, text);
+            push_document(&mut documents, number, node, text, None);
         }
     }
     if let Some(Document {
@@ -235,13 +228,20 @@ pub fn load_stream(text: &str) -> Result<Vec<Document>, ParseError> {
     Ok(documents)
 }
 
-fn push_document(documents: &mut Vec<Document>, number: usize, node: Node, text: Option<String>) {
+/// Adds a document unless it is empty (`null`), as kubectl skips it.
+fn push_document(
+    documents: &mut Vec<Document>,
+    number: usize,
+    node: Node,
+    text: Option<String>,
+    json: Option<String>,
+) {
     if node != Node::Null {
         documents.push(Document {
             number,
             node,
             text,
-            json: None,
+            json,
         });
     }
 }
