@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::verdict::{Injection, Object, Request, Requester, Skip, Verdict};
+use super::verdict::{Injection, Object, Request, Requester, STATEFUL_SET_KIND, Skip, Verdict};
 use crate::annotations::{PREFIX, keys};
 use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
 use crate::base::dapr::SIDECAR_CONTAINER_NAME;
@@ -63,8 +63,6 @@ pub struct Workload<'a> {
     pub name: &'a str,
 }
 
-const STATEFUL_SET: &str = "StatefulSet";
-
 /// A pod template of a manifest, injected offline. With `appIdFromOwner`, a template without
 /// app id is planned as owned by its workload, so it gets the id its Pods will get in the
 /// cluster; that owner is used for planning only and never written. A StatefulSet's Pods are
@@ -78,7 +76,7 @@ pub fn inject_template(
 ) -> Verdict {
     let mut planning = template.clone();
     let has_app_id = annotation(&planning, keys::app_id).is_some_and(|id| !id.is_empty());
-    if workload.kind != STATEFUL_SET && settings.app_id_from_owner && !has_app_id {
+    if workload.kind != STATEFUL_SET_KIND && settings.app_id_from_owner && !has_app_id {
         let owner = serde_json::json!([{"apiVersion": "apps/v1", "kind": workload.kind,
             "name": workload.name, "uid": "", "controller": true}]);
         if let Some(metadata) = planning.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -105,7 +103,7 @@ pub fn inject_template(
 /// no id can fit.
 fn of_template(rejection: Rejection, workload: Workload<'_>, namespace: &str) -> Rejection {
     let reason = match rejection.reason {
-        Reason::EmptyAppId { annotation } if workload.kind == STATEFUL_SET => {
+        Reason::EmptyAppId { annotation } if workload.kind == STATEFUL_SET_KIND => {
             Reason::StatefulSetTemplate {
                 namespace: namespace.to_owned(),
                 name: workload.name.to_owned(),
@@ -165,10 +163,13 @@ fn build(
 ) -> Result<Plan, Rejection> {
     match profiles::layout(settings.dapr_version) {
         Layout::V0_11 => sidecar::v0_11::inject(view, namespace, settings, cluster),
-        Layout::Current => {
-            let from_owner = settings.app_id_from_owner || request == Request::Namespace;
-            sidecar::inject(view, namespace, from_owner, settings, cluster)
-        }
+        Layout::Current => sidecar::inject(
+            view,
+            namespace,
+            request.id_from_owner(settings),
+            settings,
+            cluster,
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::base::dapr::DaprVersion;
 use crate::base::problem::{Problem, Reason, Rejection};
+use crate::settings::Settings;
 
 /// The parts of an AdmissionRequest the policy reads.
 #[derive(Debug, Clone, Default)]
@@ -89,3 +90,14 @@ pub enum Request {
     /// No `dapr.io/enabled` in a namespace of the setting `injectNamespaces`.
     Namespace,
 }
+
+impl Request {
+    /// Whether a Pod without `dapr.io/app-id` takes its owner's name: with `appIdFromOwner`,
+    /// and always when its namespace asked for it (the Pod named no id of its own).
+    pub fn id_from_owner(self, settings: &Settings) -> bool {
+        settings.app_id_from_owner || self == Request::Namespace
+    }
+}
+
+/// A StatefulSet names each Pod itself, so no app id fits its pod template.
+pub const STATEFUL_SET_KIND: &str = "StatefulSet";

@@ -124,8 +124,7 @@ pub fn verify_pod(
     if requester.is_some_and(|r| refuse_requester(r, settings).is_some()) {
         return report;
     }
-    let from_owner = settings.app_id_from_owner || request == Request::Namespace;
-    let expected = sidecar::expected(&view, from_owner, settings);
+    let expected = sidecar::expected(&view, request.id_from_owner(settings), settings);
     report.app_id.clone_from(&expected.app_id);
     let Some(daprd) = daprd_of(&pod, settings) else {
         report.status = Status::Missing;

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::pod::{asks_for_nothing, plan_pod};
-use super::verdict::{Admission, Object, Skip, Verdict};
+use super::verdict::{Admission, Object, STATEFUL_SET_KIND, Skip, Verdict};
 use crate::annotations::PREFIX;
 use crate::base::problem::{Problem, Reason, Rejection, json_type_name};
 use crate::pod::Pod;
@@ -17,7 +17,7 @@ use crate::settings::Settings;
 /// Where each workload keeps its pod template.
 const WORKLOADS: &[(&str, &[&str])] = &[
     ("Deployment", &["spec", "template"]),
-    ("StatefulSet", &["spec", "template"]),
+    (STATEFUL_SET_KIND, &["spec", "template"]),
     ("DaemonSet", &["spec", "template"]),
     ("ReplicaSet", &["spec", "template"]),
     ("Job", &["spec", "template"]),
@@ -146,7 +146,7 @@ fn pod_of(kind: &str, workload: &Value, named: &Named) -> Result<Value, String> 
             json!({"pod-template-hash": TEMPLATE_HASH}),
         );
     }
-    if kind == "StatefulSet" {
+    if kind == STATEFUL_SET_KIND {
         metadata.insert("name".to_owned(), json!(longest_pod_name(workload, named)));
     }
     let spec = template.get("spec").cloned().unwrap_or(Value::Null);
@@ -160,7 +160,7 @@ fn owner(kind: &str, name: &str) -> (&'static str, &'static str, String) {
         "CronJob" => ("batch/v1", "Job", format!("{name}-{SCHEDULED_MINUTES}")),
         "Job" => ("batch/v1", "Job", name.to_owned()),
         "ReplicationController" => ("v1", "ReplicationController", name.to_owned()),
-        "StatefulSet" => ("apps/v1", "StatefulSet", name.to_owned()),
+        STATEFUL_SET_KIND => ("apps/v1", STATEFUL_SET_KIND, name.to_owned()),
         "DaemonSet" => ("apps/v1", "DaemonSet", name.to_owned()),
         _ => ("apps/v1", "ReplicaSet", name.to_owned()),
     }
