@@ -3,7 +3,7 @@
 
 use crate::annotations::keys;
 use crate::base::go::glob_match;
-use crate::base::problem::{Problem, WARNING_MAX_CHARS, name};
+use crate::base::problem::{Problem, WARNING_MAX_CHARS, middle_cut, name};
 
 /// Dapr's `AllowedServiceAccountInfos`.
 pub const BUILT_IN_SERVICE_ACCOUNTS: &[&str] = &[
@@ -113,10 +113,7 @@ pub fn unauthorized_reason<G: AsRef<str>>(
     let warn = |message: String| Problem::advice(keys::enabled, message);
     match service_account(username) {
         Some((namespace, account)) => vec![
-            warn(format!(
-                "not injected: {} may not trigger injection",
-                requester(namespace, account)
-            )),
+            warn(not_allowed(&requester(namespace, account))),
             warn(format!(
                 "to let it, add {} to the setting allowedServiceAccounts",
                 name(&format!("{namespace}:{account}"))
@@ -139,25 +136,25 @@ fn service_account(username: &str) -> Option<(&str, &str)> {
     (!namespace.is_empty() && !account.is_empty()).then_some((namespace, account))
 }
 
+fn not_allowed(requester: &str) -> String {
+    format!("not injected: {requester} may not trigger injection")
+}
+
 /// The requester's username. One too long for its warning has its account name cut in the
 /// middle, keeping the namespace and the name's end.
 fn requester(namespace: &str, account: &str) -> String {
-    const FIXED: &str = "dapr.io/enabled: not injected:  may not trigger injection";
     let whole = format!("{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{account}");
-    let length = FIXED.len().saturating_add(whole.chars().count());
-    let excess = length.saturating_sub(WARNING_MAX_CHARS);
+    let warning = Problem::advice(keys::enabled, not_allowed(&whole)).text();
+    let excess = warning.chars().count().saturating_sub(WARNING_MAX_CHARS);
     if excess == 0 {
         return whole;
     }
     let chars: Vec<char> = account.chars().collect();
-    let kept = chars
-        .len()
-        .saturating_sub(excess.saturating_add(1))
-        .max(ACCOUNT_MIN_CHARS);
-    let head: String = chars.iter().take(kept.div_ceil(2)).collect();
+    let (head, tail) = middle_cut(chars.len(), excess, ACCOUNT_MIN_CHARS);
+    let head: String = chars.iter().take(head).collect();
     let tail: String = chars
         .iter()
-        .skip(chars.len().saturating_sub(kept / 2))
+        .skip(chars.len().saturating_sub(tail))
         .collect();
     format!("{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{head}…{tail}")
 }

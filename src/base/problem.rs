@@ -37,7 +37,12 @@ impl Problem {
 
     /// `dapr.io/<name>: <what>`, the form every warning takes, under 120 characters.
     pub fn to_warning(&self) -> String {
-        fit(format!("{}: {}", self.key, self.message))
+        fit(self.text())
+    }
+
+    /// `key: message`, before it is fitted into a warning.
+    pub fn text(&self) -> String {
+        format!("{}: {}", self.key, self.message)
     }
 }
 
@@ -318,6 +323,9 @@ const NAME_MIN_CHARS: usize = 12;
 /// its end) until the message fits. Only a message whose names are cut as far as they go is
 /// cut at its end.
 pub fn fit(message: String) -> String {
+    if message.chars().count() <= WARNING_MAX_CHARS {
+        return message;
+    }
     let mut chars: Vec<char> = message.chars().collect();
     while chars.len() > WARNING_MAX_CHARS {
         // A cut must shorten the text: it takes out two characters at least and puts one `…`.
@@ -329,17 +337,20 @@ pub fn fit(message: String) -> String {
             break;
         };
         let excess = chars.len().saturating_sub(WARNING_MAX_CHARS);
-        let kept = end
-            .saturating_sub(start)
-            .saturating_sub(excess.saturating_add(1))
-            .max(NAME_MIN_CHARS);
-        let head = kept.div_ceil(2);
-        let tail = kept.saturating_sub(head);
+        let (head, tail) = middle_cut(end.saturating_sub(start), excess, NAME_MIN_CHARS);
         let cut_from = start.saturating_add(head);
         let cut_to = end.saturating_sub(tail);
         chars.splice(cut_from..cut_to, ['…']);
     }
     cap(chars.into_iter().collect())
+}
+
+/// How many characters of a name of `length` to keep before and after the `…` that replaces
+/// its middle, so that the text loses `excess` characters; at least `min` are kept.
+pub fn middle_cut(length: usize, excess: usize, min: usize) -> (usize, usize) {
+    let kept = length.saturating_sub(excess.saturating_add(1)).max(min);
+    let head = kept.div_ceil(2);
+    (head, kept.saturating_sub(head))
 }
 
 /// The contents of each `"…"` run, as written by [`quote`] and [`name`] (escaped quotes stay
