@@ -233,12 +233,12 @@ pub fn known_annotations(
     (Cow::Owned(kept), dropped)
 }
 
-/// Row "native sidecar (`nativeSidecar`)".
 /// Whether injection labels the Pod `dapr.io/sidecar-injected` (0.11 added no labels).
 pub fn labels_injected_pods(version: DaprVersion) -> bool {
     version != DaprVersion::V0_11
 }
 
+/// Row "native sidecar (`nativeSidecar`)".
 pub fn native_sidecar(version: DaprVersion) -> bool {
     version >= DaprVersion::V1_18
 }

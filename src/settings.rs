@@ -83,11 +83,10 @@ pub fn settings_error(json: &serde_json::Map<String, serde_json::Value>, error: 
 
 /// Settings from parsed JSON (the command line's path), with [`settings_error`]'s message.
 pub fn settings_from_value(json: serde_json::Value) -> Result<Settings, String> {
-    let keys = match &json {
-        serde_json::Value::Object(map) => map.clone(),
-        _ => serde_json::Map::new(),
-    };
-    serde_json::from_value(json).map_err(|e| settings_error(&keys, &e.to_string()))
+    Settings::deserialize(&json).map_err(|e| {
+        let keys = json.as_object().cloned().unwrap_or_default();
+        settings_error(&keys, &e.to_string())
+    })
 }
 
 /// A unit enum read from its name. By hand: serde's derive costs the module 1.6 KB of its
