@@ -54,32 +54,38 @@ fn equal(w: u64, byte: u8) -> u64 {
     below(w ^ LOW_BITS.wrapping_mul(u64::from(byte)), 1)
 }
 
-/// Whether any of the eight bytes is a control character, `"` or `\`.
-fn needs_escape(w: u64) -> bool {
-    below(w, 0x20) | equal(w, b'"') | equal(w, b'\\') != 0
+/// The bytes of a word that are a control character, `"` or `\\`.
+fn escapes(w: u64) -> u64 {
+    below(w, 0x20) | equal(w, b'"') | equal(w, b'\\')
 }
 
-/// The offset of the first `"` or `\` in `bytes`: where a JSON string ends or escapes. Eight
-/// bytes at a time; a byte at a time, this was a tenth of an evaluation in wasm.
-pub fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+fn is_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// The offset of the first byte `found` marks in a word (`matches` for the last few bytes),
+/// eight bytes at a time: a byte at a time, scanning strings was a tenth of an evaluation in
+/// wasm.
+fn first(bytes: &[u8], found: fn(u64) -> u64, matches: fn(u8) -> bool) -> Option<usize> {
     let mut i = 0usize;
     while let Some(word) = bytes.get(i..i.saturating_add(8)) {
-        let w = u64::from_le_bytes(word.try_into().ok()?);
-        let found = equal(w, b'"') | equal(w, b'\\');
-        if found != 0 {
-            return Some(i.saturating_add(found.trailing_zeros() as usize / 8));
+        let hits = found(u64::from_le_bytes(word.try_into().ok()?));
+        if hits != 0 {
+            return Some(i.saturating_add(hits.trailing_zeros() as usize / 8));
         }
         i = i.saturating_add(8);
     }
-    let tail = bytes
-        .get(i..)?
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')?;
+    let tail = bytes.get(i..)?.iter().position(|&b| matches(b))?;
     Some(i.saturating_add(tail))
 }
 
-fn needs_escape_byte(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
+/// The offset of the first `"` or `\\` in `bytes`: where a JSON string ends or escapes.
+pub fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    first(
+        bytes,
+        |w| equal(w, b'"') | equal(w, b'\\'),
+        |b| b == b'"' || b == b'\\',
+    )
 }
 
 /// serde_json's escape of one byte that needs one: short forms, else `\u00xx` in lower case.
@@ -104,27 +110,22 @@ fn escape(byte: u8, out: &mut String) {
 }
 
 fn write_str(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len().saturating_add(2));
+    out.reserve(s.len().saturating_add(2));
     out.push('"');
-    let (mut run, mut i) = (0, 0);
-    while let Some(&byte) = bytes.get(i) {
-        let word = bytes
-            .get(i..i.saturating_add(8))
-            .and_then(|b| b.try_into().ok());
-        if word.is_some_and(|w| !needs_escape(u64::from_le_bytes(w))) {
-            i = i.saturating_add(8);
-            continue;
-        }
-        if needs_escape_byte(byte) {
-            out.push_str(s.get(run..i).unwrap_or_default());
-            escape(byte, out);
-            run = i.saturating_add(1);
-        }
-        i = i.saturating_add(1);
+    let mut rest = s;
+    while let Some(at) = first(rest.as_bytes(), escapes, is_escape) {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        escape(rest.as_bytes().get(at).copied().unwrap_or_default(), out);
+        rest = rest.get(at.saturating_add(1)..).unwrap_or_default();
     }
-    out.push_str(s.get(run..).unwrap_or_default());
+    out.push_str(rest);
     out.push('"');
+}
+
+/// A float as serde_json writes it: its own shortest form, `null` when not finite. Floats
+/// are rare in Kubernetes objects.
+fn float_text<T: Serialize>(v: T) -> Result<String, Error> {
+    serde_json::to_string(&v).map_err(ser::Error::custom)
 }
 
 fn write_display(out: &mut String, value: impl itoa::Integer) {
@@ -225,12 +226,11 @@ impl<'a> ser::Serializer for &'a mut Writer {
         serialize_u128: u128
     );
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        self.serialize_f64(v.into())
+        self.0.push_str(&float_text(v)?);
+        Ok(())
     }
-    /// Floats are rare in Kubernetes objects: serde_json's own shortest form (or `null`).
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        let text = serde_json::to_string(&v).map_err(ser::Error::custom)?;
-        self.0.push_str(&text);
+        self.0.push_str(&float_text(v)?);
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
@@ -392,6 +392,22 @@ impl MapKey<'_> {
         write_str(&mut self.0.0, text);
         Ok(())
     }
+
+    fn float<T: Serialize>(self, finite: bool, v: T) -> Result<(), Error> {
+        if !finite {
+            return Err(Error("float key must be finite (got NaN or +/-inf)".to_owned()));
+        }
+        self.quoted(&float_text(v)?)
+    }
+}
+
+/// Integer keys, in quotes.
+macro_rules! quoted_integers {
+    ($($method:ident: $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<(), Error> {
+            self.quoted(itoa::Buffer::new().format(v))
+        }
+    )*};
 }
 
 impl ser::Serializer for MapKey<'_> {
@@ -414,30 +430,18 @@ impl ser::Serializer for MapKey<'_> {
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.quoted(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
+    quoted_integers!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128
+    );
     fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
         self.quoted(v)
     }
@@ -448,11 +452,11 @@ impl ser::Serializer for MapKey<'_> {
     ) -> Result<(), Error> {
         value.serialize(self)
     }
-    fn serialize_f32(self, _: f32) -> Result<(), Error> {
-        Err(key_must_be_a_string())
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.float(v.is_finite(), v)
     }
-    fn serialize_f64(self, _: f64) -> Result<(), Error> {
-        Err(key_must_be_a_string())
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.float(v.is_finite(), v)
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
         Err(key_must_be_a_string())
@@ -460,8 +464,8 @@ impl ser::Serializer for MapKey<'_> {
     fn serialize_none(self) -> Result<(), Error> {
         Err(key_must_be_a_string())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
-        Err(key_must_be_a_string())
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
         Err(key_must_be_a_string())
@@ -555,6 +559,7 @@ mod tests {
             "list": [[], {}, [1, [2, {"a": "b"}]]], "": ""
         }));
         same_as_serde_json(&f64::NAN);
+        same_as_serde_json(&[0.1f32, f32::MAX, f32::NAN]);
         same_as_serde_json(&(i128::MIN, u128::MAX, 'x', '\n', ()));
     }
 
@@ -576,7 +581,34 @@ mod tests {
         same_as_serde_json(&BTreeMap::from([(1, "one"), (-2, "minus two")]));
         same_as_serde_json(&BTreeMap::from([(true, 1)]));
         same_as_serde_json(&BTreeMap::from([((1, 2), 3)]));
+        same_as_serde_json(&BTreeMap::from([(i128::MIN, 1), (1, 2)]));
+        same_as_serde_json(&BTreeMap::from([(u128::MAX, 1)]));
+        same_as_serde_json(&BTreeMap::from([(Some(7u8), 1)]));
+        same_as_serde_json(&BTreeMap::from([(None::<u8>, 1)]));
+        same_as_serde_json(&[(0.1f32, 1)].into_iter().collect::<FloatKeys<f32>>());
+        same_as_serde_json(&[(1e300, 1)].into_iter().collect::<FloatKeys<f64>>());
+        same_as_serde_json(&[(f64::NAN, 1)].into_iter().collect::<FloatKeys<f64>>());
         same_as_serde_json(&serde_bytes_like());
+    }
+
+    /// A map with float keys (no std map takes them).
+    struct FloatKeys<T>(Vec<(T, i32)>);
+
+    impl<T> FromIterator<(T, i32)> for FloatKeys<T> {
+        fn from_iter<I: IntoIterator<Item = (T, i32)>>(items: I) -> Self {
+            FloatKeys(items.into_iter().collect())
+        }
+    }
+
+    impl<T: Serialize> Serialize for FloatKeys<T> {
+        fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use ser::SerializeMap;
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in &self.0 {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
+        }
     }
 
     fn serde_bytes_like() -> impl Serialize {
