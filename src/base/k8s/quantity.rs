@@ -66,8 +66,7 @@ pub fn validate(value: &str) -> Result<(), QuantityError> {
 /// The quantity in billionths of its unit (`"500m"` is 500,000,000), for comparing a request
 /// with its limit: `None` for a quantity the policy refuses, or one too large to compare.
 pub fn nano_value(value: &str) -> Option<u128> {
-    validate(value).ok()?;
-    parse(value).ok()?.nanos
+    parse(value).ok().filter(|p| !p.negative)?.nanos
 }
 
 /// `resource.ParseQuantity`: whether Go accepts `s`, and its value.
