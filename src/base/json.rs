@@ -395,7 +395,9 @@ impl MapKey<'_> {
 
     fn float<T: Serialize>(self, finite: bool, v: T) -> Result<(), Error> {
         if !finite {
-            return Err(Error("float key must be finite (got NaN or +/-inf)".to_owned()));
+            return Err(Error(
+                "float key must be finite (got NaN or +/-inf)".to_owned(),
+            ));
         }
         self.quoted(&float_text(v)?)
     }
