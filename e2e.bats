@@ -207,7 +207,7 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
 
 @test "a Deployment whose Pods would all be rejected is rejected, saying how to fix it" {
   evaluate workload_deployment_without_app_id.json session_no_lookups.yml
-  echo "${output}" | jq -e '.allowed == false and (has("patch") | not) and .status.message == "Deployment shop/cart: its Pods would be rejected: value for the dapr.io/app-id annotation is empty; set dapr.io/app-id in the pod template, or turn on the policy setting appIdFromOwner"'
+  assert_refused "Deployment shop/cart: its Pods would be rejected: value for the dapr.io/app-id annotation is empty; set dapr.io/app-id in the pod template, or turn on the policy setting appIdFromOwner"
 }
 
 @test "an UPDATE is accepted untouched" {

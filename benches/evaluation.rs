@@ -388,7 +388,6 @@ fn for_floor(request: &Request) -> Request {
 
 /// `target/bench/<slug>.request.json` and `.settings.json`: what kwctl bench is given.
 fn write_for_kwctl(request: &Request, policy: &WasmtimeEngineProviderPre) {
-    let payload: Value = serde_json::from_slice(&request.payload).unwrap();
     std::fs::create_dir_all("target/bench").unwrap();
     // The policy's answer, which benches/ideal returns without computing it.
     let response = evaluate_once(policy, request).unwrap();
@@ -397,9 +396,10 @@ fn write_for_kwctl(request: &Request, policy: &WasmtimeEngineProviderPre) {
         response,
     )
     .unwrap();
-    for (part, suffix) in [("request", "request"), ("settings", "settings")] {
+    let (admission_request, settings) = &request.parsed;
+    for (suffix, part) in [("request", admission_request), ("settings", settings)] {
         let path = format!("target/bench/{}.{suffix}.json", request.slug);
-        std::fs::write(&path, serde_json::to_vec_pretty(&payload[part]).unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_vec_pretty(part).unwrap()).unwrap();
     }
 }
 
@@ -521,8 +521,7 @@ fn report_native(requests: &[Request]) {
     };
     let cluster = Canned::default();
     for request in &requests[..2] {
-        let object: Value =
-            serde_json::from_slice::<Value>(&request.payload).unwrap()["request"]["object"].clone();
+        let object = request.parsed.0["object"].clone();
         let text = object.to_string();
         let spliced = measure(|| {
             std::hint::black_box(evaluate_json(&admission, &text, &settings, &cluster));
