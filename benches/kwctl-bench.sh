@@ -21,16 +21,20 @@ if [ ! -f target/bench/harness.tsv ]; then
 fi
 
 # The median of kwctl bench's `validate` line, in microseconds.
+# A failed run, or output without a median, stops the script with kwctl's output.
 median_us() {
-  local module=$1 slug=$2
-  kwctl bench --warm-up-time 2 --measurement-time 5 --num-samples 100 \
+  local module=$1 slug=$2 out median
+  out=$(kwctl bench --warm-up-time 2 --measurement-time 5 --num-samples 100 \
     --request-path "target/bench/$slug.request.json" \
-    --settings-path "target/bench/$slug.settings.json" "$module" 2>&1 </dev/null |
-    sed 's/\x1b\[[0-9;]*m//g' |
+    --settings-path "target/bench/$slug.settings.json" "$module" 2>&1 </dev/null) ||
+    { echo "kwctl bench failed on $module, $slug:" >&2; echo "$out" >&2; return 1; }
+  median=$(sed 's/\x1b\[[0-9;]*m//g' <<<"$out" |
     awk '/^validate \[/ { getline; if (match($0, /med = [^,]+/)) {
            v = substr($0, RSTART + 6, RLENGTH - 6); n = v + 0;
            if (v ~ /ns$/) n /= 1000; else if (v ~ /ms$/) n *= 1000; else if (v !~ /s$/ || v ~ /[0-9]s$/) n *= 1000000;
-           printf "%.1f", n } }'
+           printf "%.1f", n } }')
+  [ -n "$median" ] || { echo "no median in kwctl bench's output for $module, $slug:" >&2; echo "$out" >&2; return 1; }
+  echo "$median"
 }
 
 echo

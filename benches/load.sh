@@ -17,7 +17,7 @@ SECONDS_PER_RUN=${2:-5}
 PORT=${LOAD_PORT:-3100}
 READY_PORT=$((PORT + 1))
 
-for tool in policy-server kwctl wrk jq openssl; do
+for tool in policy-server kwctl wrk jq openssl curl; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "benches/load.sh: $tool is not installed; nothing measured." >&2
     echo "  policy-server: build it from kubewarden/kubewarden-controller (v1.35.0)," >&2
@@ -95,11 +95,13 @@ for _ in $(seq 1 120); do
   kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.5
 done
+curl -sf "http://127.0.0.1:$READY_PORT/readiness" >/dev/null 2>&1 ||
+  { echo "policy-server was not ready after 60 s:" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
 # Both answer, and the policy injects, before anything is timed.
 for policy in "${modules[@]}"; do
   allowed=$(curl -sf -X POST -H 'Content-Type: application/json' --data @"$WORK/review.json" \
-    "http://127.0.0.1:$PORT/validate/$policy" | jq -r '.response.allowed')
+    "http://127.0.0.1:$PORT/validate/$policy" | jq -r '.response.allowed') || allowed=
   [ "$allowed" = "true" ] || { echo "policy $policy did not allow the request" >&2; exit 1; }
 done
 
