@@ -32,25 +32,22 @@ pub fn evaluate(
     cluster: &dyn Cluster,
 ) -> Answer {
     let kind = admission.kind;
-    if settings.mode == Mode::Verify {
-        return Answer {
-            verdict: match admission.operation {
-                CREATE if kind == POD_KIND => verify(admission, object, settings),
-                _ => Verdict::accept(Skip::NotAPodCreate, Vec::new()),
-            },
-            generate_name: String::new(),
-        };
-    }
-    match admission.operation {
-        CREATE if kind == POD_KIND => evaluate_pod(admission, object, settings, cluster),
-        CREATE | UPDATE if workload::is_workload(kind) => Answer {
-            verdict: workload::check(admission, object, settings),
-            generate_name: String::new(),
-        },
-        _ => Answer {
-            verdict: Verdict::accept(Skip::NotAPodCreate, Vec::new()),
-            generate_name: String::new(),
-        },
+    let pod_create = admission.operation == CREATE && kind == POD_KIND;
+    let verdict = match settings.mode {
+        Mode::Verify if pod_create => verify(admission, object, settings),
+        Mode::Inject if pod_create => {
+            return evaluate_pod(admission, object, settings, cluster);
+        }
+        Mode::Inject
+            if matches!(admission.operation, CREATE | UPDATE) && workload::is_workload(kind) =>
+        {
+            workload::check(admission, object, settings)
+        }
+        _ => Verdict::accept(Skip::NotAPodCreate, Vec::new()),
+    };
+    Answer {
+        verdict,
+        generate_name: String::new(),
     }
 }
 
