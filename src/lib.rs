@@ -126,17 +126,17 @@ fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
 /// Kubewarden's `ValidationResponse`, field for field. The SDK's type keeps audit annotations
 /// in a `HashMap`, whose hashing costs the module size budget; an ordered map serialises the
 /// same JSON object.
-struct ValidationResponse<'a> {
+struct ValidationResponse {
     accepted: bool,
     message: Option<String>,
     code: Option<u16>,
     /// JSON text: the Pod with the sidecar spliced in.
-    mutated_object: Option<&'a str>,
+    mutated_object: Option<String>,
     audit_annotations: Option<std::collections::BTreeMap<String, String>>,
     warnings: Option<Vec<String>>,
 }
 
-impl<'a> ValidationResponse<'a> {
+impl ValidationResponse {
     fn rejection(message: String) -> Self {
         ValidationResponse {
             accepted: false,
@@ -150,11 +150,11 @@ impl<'a> ValidationResponse<'a> {
 
     /// The outcome as the host reads it. A plain injection is not logged: the audit
     /// annotations record it, and a host call costs a twentieth of an evaluation.
-    fn of(outcome: &'a Outcome<String>) -> Self {
-        let (accepted, message, mutated_object) = match &outcome.decision {
+    fn of(outcome: Outcome<String>) -> Self {
+        let (accepted, message, mutated_object) = match outcome.decision {
             Decision::Accept => (true, None, None),
-            Decision::Mutate(pod) => (true, None, Some(pod.as_str())),
-            Decision::Reject(message) => (false, Some(message.clone()), None),
+            Decision::Mutate(pod) => (true, None, Some(pod)),
+            Decision::Reject(message) => (false, Some(message), None),
         };
         ValidationResponse {
             accepted,
@@ -162,15 +162,16 @@ impl<'a> ValidationResponse<'a> {
             code: None,
             mutated_object,
             audit_annotations: (!outcome.audit_annotations.is_empty())
-                .then(|| outcome.audit_annotations.iter().cloned().collect()),
-            warnings: (!outcome.warnings.is_empty())
-                .then(|| limit_warnings(outcome.warnings.clone())),
+                .then(|| outcome.audit_annotations.into_iter().collect()),
+            warnings: (!outcome.warnings.is_empty()).then(|| limit_warnings(outcome.warnings)),
         }
     }
 
-    /// Written by hand so that the mutated Pod, JSON text already, is copied in as it is; as a
-    /// serde `RawValue` it would be parsed once more, at a tenth of the evaluation's cost.
-    fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+    /// Written by hand around the mutated Pod, JSON text already: as a serde `RawValue` it
+    /// would be parsed once more, at a tenth of the evaluation's cost. The host reads the
+    /// fields by name, so the Pod comes first and the answer is built in the Pod's own buffer
+    /// (the splice leaves room for the rest): no second copy of the Pod, no more pages.
+    fn into_json(self) -> serde_json::Result<Vec<u8>> {
         fn field<T: serde::Serialize>(
             out: &mut Vec<u8>,
             key: &str,
@@ -181,14 +182,12 @@ impl<'a> ValidationResponse<'a> {
             out.extend_from_slice(b"\":");
             serde_json::to_writer(out, value)
         }
-        let pod = self.mutated_object.unwrap_or("null");
-        let mut out = Vec::with_capacity(pod.len().saturating_add(512));
-        out.extend_from_slice(b"{\"accepted\":");
-        serde_json::to_writer(&mut out, &self.accepted)?;
+        let mut pod = self.mutated_object.unwrap_or_else(|| "null".to_owned());
+        pod.insert_str(0, "{\"mutated_object\":");
+        let mut out = pod.into_bytes();
+        field(&mut out, "accepted", &self.accepted)?;
         field(&mut out, "message", &self.message)?;
         field(&mut out, "code", &self.code)?;
-        out.extend_from_slice(b",\"mutated_object\":");
-        out.extend_from_slice(pod.as_bytes());
         field(&mut out, "audit_annotations", &self.audit_annotations)?;
         field(&mut out, "warnings", &self.warnings)?;
         out.push(b'}');
@@ -198,11 +197,14 @@ impl<'a> ValidationResponse<'a> {
 
 /// The `validate` payload, reduced to what the policy reads. The SDK's `ValidationRequest`
 /// reads every AdmissionRequest field; this keeps the module within its size budget.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
+/// Defaults per field: a default for the whole struct would build default settings for
+/// every request, and throw them away.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Payload<'a> {
+    #[serde(default)]
     settings: Settings,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     request: AdmissionRequest<'a>,
 }
 
@@ -389,7 +391,7 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
         Ok(payload) => payload,
         Err(e) => {
             let message = format!("cannot read the admission request or the policy settings: {e}");
-            return Ok(ValidationResponse::rejection(message).to_json()?);
+            return Ok(ValidationResponse::rejection(message).into_json()?);
         }
     };
     let request = &payload.request;
@@ -417,7 +419,7 @@ pub fn validate_with(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     if let Decision::Reject(message) = &outcome.decision {
         log.log(Level::Info, "pod rejected", &[("reason", message)]);
     }
-    Ok(ValidationResponse::of(&outcome).to_json()?)
+    Ok(ValidationResponse::of(outcome).into_json()?)
 }
 
 #[cfg(test)]
@@ -439,18 +441,48 @@ mod tests {
     }
 
     #[test]
+    fn an_injection_answer_is_written_in_the_room_the_splice_leaves_after_the_pod() {
+        let pod = r#"{"kind":"Pod","spec":{"containers":[]}}"#;
+        let mut spliced = String::with_capacity(pod.len() + crate::pod::ANSWER_ROOM);
+        spliced.push_str(pod);
+        let buffer = spliced.as_ptr();
+        let response = ValidationResponse {
+            accepted: true,
+            message: None,
+            code: None,
+            mutated_object: Some(spliced),
+            audit_annotations: Some(
+                [
+                    (AUDIT_APP_ID, "an-app-id-of-thirty-characters"),
+                    (AUDIT_SIDECAR_IMAGE, "ghcr.io/dapr/daprd:1.18.3-mariner"),
+                    (AUDIT_DAPR_VERSION, "1.18"),
+                ]
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .into(),
+            ),
+            warnings: None,
+        };
+        let answer = response.into_json().unwrap();
+        assert_eq!(
+            answer.as_ptr(),
+            buffer,
+            "the Pod was copied to a new buffer"
+        );
+    }
+
+    #[test]
     fn the_response_copies_the_pod_text_in_and_serialises_every_other_field() {
         let response = ValidationResponse {
             accepted: true,
             message: Some("a \"quoted\" message".to_owned()),
             code: Some(400),
-            mutated_object: Some(r#"{"kind": "Pod",  "spec":{}}"#),
+            mutated_object: Some(r#"{"kind": "Pod",  "spec":{}}"#.to_owned()),
             audit_annotations: Some([("k".to_owned(), "v".to_owned())].into()),
             warnings: Some(vec!["w".to_owned()]),
         };
-        let text = String::from_utf8(response.to_json().unwrap()).unwrap();
+        let text = String::from_utf8(response.into_json().unwrap()).unwrap();
         assert!(
-            text.contains(r#""mutated_object":{"kind": "Pod",  "spec":{}},"#),
+            text.starts_with(r#"{"mutated_object":{"kind": "Pod",  "spec":{}},"#),
             "{text}"
         );
         assert_eq!(
@@ -468,7 +500,7 @@ mod tests {
             warnings: None,
         };
         assert_eq!(
-            serde_json::from_slice::<Value>(&empty.to_json().unwrap()).unwrap(),
+            serde_json::from_slice::<Value>(&empty.into_json().unwrap()).unwrap(),
             json!({"accepted": false, "message": null, "code": null, "mutated_object": null,
                    "audit_annotations": null, "warnings": null})
         );

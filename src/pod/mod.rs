@@ -11,6 +11,8 @@ mod view;
 
 use serde_json::{Map, Value};
 
+#[cfg(test)]
+pub use splice::ANSWER_ROOM; // the shell's test of the answer's buffer
 pub use view::{PodError, PodView};
 
 use crate::base::json::to_text;

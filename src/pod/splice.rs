@@ -17,11 +17,13 @@ fn write_items(items: &[&Item], out: &mut String) {
     }
 }
 
-/// Text inserted at an offset of the Pod's JSON, or replacing `start..end`.
-struct Edit {
+/// Text inserted at an offset of the Pod's JSON, or replacing `start..end`: `text`, then the
+/// items, comma-separated, written straight from the plan (daprd's container is most of it).
+struct Edit<'a> {
     start: usize,
     end: usize,
     text: String,
+    items: &'a [&'a Item],
 }
 
 /// Members for an object of the Pod, written before its closing brace.
@@ -46,40 +48,35 @@ impl Members {
         self.text.push(':');
     }
 
-    fn into_edit(self) -> Option<Edit> {
+    fn into_edit<'a>(self) -> Option<Edit<'a>> {
         (!self.text.is_empty()).then_some(Edit {
             start: self.object.close,
             end: self.object.close,
             text: self.text,
+            items: &[],
         })
     }
 }
 
 /// Appends a list's additions, or makes the list a member of its parent.
-fn add_list(
-    edits: &mut Vec<Edit>,
+fn add_list<'a>(
+    edits: &mut Vec<Edit<'a>>,
     parent: &mut Members,
     key: &str,
     list: Option<Span>,
-    additions: &ListEdit,
+    additions: &'a ListEdit<'a>,
 ) {
     if !additions.touched {
         return;
     }
     match list {
         Some(_) if additions.items.is_empty() => {}
-        Some(list) => {
-            let mut text = String::new();
-            if !list.empty {
-                text.push(',');
-            }
-            write_items(&additions.items, &mut text);
-            edits.push(Edit {
-                start: list.close,
-                end: list.close,
-                text,
-            });
-        }
+        Some(list) => edits.push(Edit {
+            start: list.close,
+            end: list.close,
+            text: if list.empty { "" } else { "," }.to_owned(),
+            items: &additions.items,
+        }),
         None => {
             parent.key(key);
             parent.text.push('[');
@@ -91,7 +88,12 @@ fn add_list(
 
 /// The labels: appended to the Pod's own, or the whole map rewritten when one of the keys is
 /// taken (a second key of the same name would not overwrite it).
-fn add_labels(edits: &mut Vec<Edit>, layout: &Layout, view: &PodView, labels: &[(&str, String)]) {
+fn add_labels(
+    edits: &mut Vec<Edit<'_>>,
+    layout: &Layout,
+    view: &PodView,
+    labels: &[(&str, String)],
+) {
     let taken = labels.iter().any(|(key, _)| view.labels.contains_key(*key));
     match (layout.labels, layout.metadata) {
         (Some(span), _) if taken => {
@@ -103,6 +105,7 @@ fn add_labels(edits: &mut Vec<Edit>, layout: &Layout, view: &PodView, labels: &[
                 start: span.open,
                 end: span.close.saturating_add(1),
                 text: to_text(&merged),
+                items: &[],
             });
         }
         (Some(span), _) => {
@@ -136,7 +139,7 @@ fn add_labels(edits: &mut Vec<Edit>, layout: &Layout, view: &PodView, labels: &[
 
 /// The edits on the Pod's text. The result parses to the `Value` that the `Value` writer
 /// makes of the same Pod.
-pub fn splice(text: &str, layout: &Layout, view: &PodView, edits: &Edits) -> String {
+pub fn splice(text: &str, layout: &Layout, view: &PodView, edits: &Edits<'_>) -> String {
     let mut changes = Vec::new();
     if !edits.labels.is_empty() {
         add_labels(&mut changes, layout, view, edits.labels);
@@ -171,8 +174,12 @@ pub fn splice(text: &str, layout: &Layout, view: &PodView, edits: &Edits) -> Str
     apply_in_order(text, changes)
 }
 
+/// Room left after the Pod for what the policy's answer writes around it (about 200 bytes
+/// without warnings), so that the answer is built in this buffer, not in a copy.
+pub const ANSWER_ROOM: usize = 256;
+
 /// Writes the text with each change at its offset.
-fn apply_in_order(text: &str, mut changes: Vec<Edit>) -> String {
+fn apply_in_order(text: &str, mut changes: Vec<Edit<'_>>) -> String {
     // A handful of edits: an insertion sort, as std's sorts add about 4 KB to the module.
     for n in 1..changes.len() {
         let mut k = n;
@@ -183,12 +190,23 @@ fn apply_in_order(text: &str, mut changes: Vec<Edit>) -> String {
             k = k.saturating_sub(1);
         }
     }
-    let extra: usize = changes.iter().map(|e| e.text.len()).sum();
-    let mut out = String::with_capacity(text.len().saturating_add(extra));
+    let items = |edit: &Edit| -> usize {
+        edit.items
+            .iter()
+            .map(|i| i.json.len().saturating_add(1))
+            .sum()
+    };
+    let extra: usize = changes
+        .iter()
+        .map(|e| e.text.len().saturating_add(items(e)))
+        .sum();
+    let capacity = text.len().saturating_add(extra).saturating_add(ANSWER_ROOM);
+    let mut out = String::with_capacity(capacity);
     let mut from = 0;
     for change in changes {
         out.push_str(text.get(from..change.start).unwrap_or_default());
         out.push_str(&change.text);
+        write_items(change.items, &mut out);
         from = change.end;
     }
     out.push_str(text.get(from..).unwrap_or_default());
