@@ -453,8 +453,12 @@ mod tests {
             mutated_object: Some(spliced),
             audit_annotations: Some(
                 [
-                    (AUDIT_APP_ID, "an-app-id-of-thirty-characters"),
-                    (AUDIT_SIDECAR_IMAGE, "ghcr.io/dapr/daprd:1.18.3-mariner"),
+                    // The longest app id Kubernetes allows in a label, a mirrored image.
+                    (AUDIT_APP_ID, "a".repeat(63).as_str()),
+                    (
+                        AUDIT_SIDECAR_IMAGE,
+                        "registry.internal.example.com:5000/mirrors/ghcr.io/dapr/daprd:1.18.3-mariner",
+                    ),
                     (AUDIT_DAPR_VERSION, "1.18"),
                 ]
                 .map(|(key, value)| (key.to_owned(), value.to_owned()))

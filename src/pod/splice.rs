@@ -174,9 +174,10 @@ pub fn splice(text: &str, layout: &Layout, view: &PodView, edits: &Edits<'_>) ->
     apply_in_order(text, changes)
 }
 
-/// Room left after the Pod for what the policy's answer writes around it (about 200 bytes
-/// without warnings), so that the answer is built in this buffer, not in a copy.
-pub const ANSWER_ROOM: usize = 256;
+/// Room left after the Pod for what the policy's answer writes around it (150 bytes plus the
+/// app id and the image, without warnings), so that the answer is built in this buffer, not
+/// in a copy.
+pub const ANSWER_ROOM: usize = 512;
 
 /// Writes the text with each change at its offset.
 fn apply_in_order(text: &str, mut changes: Vec<Edit<'_>>) -> String {
