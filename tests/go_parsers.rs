@@ -8,14 +8,11 @@ use dapr_sidecar_injector::{Admission, Canned, Decision, Settings, evaluate};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+#[path = "shared/requesters.rs"]
+mod requesters;
+
 fn controller() -> Admission<'static> {
-    Admission {
-        kind: "Pod",
-        operation: "CREATE",
-        namespace: "shop",
-        username: "system:serviceaccount:kube-system:replicaset-controller",
-        groups: vec!["system:serviceaccounts"],
-    }
+    requesters::controller_in("shop")
 }
 
 /// The policy's daprd for a Pod with these annotations (and `dapr.io/enabled`, an app id).

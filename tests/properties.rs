@@ -174,14 +174,11 @@ fn settings() -> impl Strategy<Value = Settings> {
     })
 }
 
+#[path = "shared/requesters.rs"]
+mod requesters;
+
 fn controller() -> Admission<'static> {
-    Admission {
-        kind: "Pod",
-        operation: "CREATE",
-        namespace: "shop",
-        username: "system:serviceaccount:kube-system:replicaset-controller",
-        groups: vec!["system:serviceaccounts"],
-    }
+    requesters::controller_in("shop")
 }
 
 /// The paths a patch may touch: what injection owns, and the parents it may have to create.

@@ -11,19 +11,12 @@ pub use dapr_sidecar_injector::CANNED_TRUST_ANCHORS as PEM;
 mod daprd_args;
 pub use daprd_args::*;
 
+#[path = "../shared/requesters.rs"]
+mod requesters;
+
 /// A ReplicaSet controller creating a Pod, as the API server names it.
 pub fn controller() -> Admission<'static> {
-    Admission {
-        kind: "Pod",
-        operation: "CREATE",
-        namespace: "default",
-        username: "system:serviceaccount:kube-system:replicaset-controller",
-        groups: vec![
-            "system:serviceaccounts",
-            "system:serviceaccounts:kube-system",
-            "system:authenticated",
-        ],
-    }
+    requesters::controller_in("default")
 }
 
 /// The Pod of section 10 of the specification, as the API server sends it.
