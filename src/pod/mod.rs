@@ -12,7 +12,7 @@ mod view;
 use serde_json::{Map, Value};
 
 #[cfg(test)]
-pub use splice::ANSWER_ROOM; // the shell's test of the answer's buffer
+pub use splice::ANSWER_ROOM; // the tests of the answer's buffer
 pub use view::{PodError, PodView};
 
 use crate::base::json::to_text;
@@ -144,6 +144,17 @@ mod tests {
             assert_eq!(spliced, value, "the splice of {text}");
         }
         value
+    }
+
+    #[test]
+    fn the_spliced_pod_leaves_room_for_the_answer_around_it() {
+        let text = json!({"spec": {"containers": [{"name": "app"}], "volumes": []}}).to_string();
+        let spliced = Pod::read(&text).unwrap().apply(&additions()).unwrap();
+        assert!(
+            spliced.capacity() - spliced.len() >= ANSWER_ROOM,
+            "{} bytes of room",
+            spliced.capacity() - spliced.len()
+        );
     }
 
     #[test]
