@@ -8,12 +8,18 @@
 # wrk (Debian: apt-get install wrk). Without them it says so and exits 0. Not part of
 # `cargo test` or CI: a figure only counts measured side by side, in one run.
 #
-#   benches/load.sh [CONNECTIONS] [SECONDS]     default: 8 connections, 5 seconds
+#   benches/load.sh [CONNECTIONS] [SECONDS] [ROUNDS]     default: 8 connections, 5 s, 2 rounds
+#
+# Runs on this 2-core machine spread by up to 15%; more rounds give a steadier mean ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS=${1:-8}
 SECONDS_PER_RUN=${2:-5}
+ROUNDS=${3:-2}
+case $ROUNDS in
+  '' | *[!0-9]* | 0) echo "benches/load.sh: ROUNDS is '$ROUNDS'; give a whole number of rounds, 1 or more." >&2; exit 2 ;;
+esac
 PORT=${LOAD_PORT:-3100}
 READY_PORT=$((PORT + 1))
 
@@ -122,12 +128,12 @@ to_ms() {
 }
 
 for module in "${modules[@]}"; do measure "$module" >/dev/null; done # warm-up
-# Twice each, alternating, so that a drift of the machine shows as a spread, not as a ratio.
+# Rounds of each, alternating, so that a drift of the machine shows as a spread, not as a ratio.
 runs=()
-for _ in 1 2; do
+for _ in $(seq 1 "$ROUNDS"); do
   for module in "${modules[@]}"; do runs+=("$(measure "$module")"); done
 done
-echo "policy-server, wrk -c $CONNECTIONS for ${SECONDS_PER_RUN} s, section 10 Pod (settings: mTLS and trust anchors):"
+echo "policy-server, wrk -c $CONNECTIONS for ${SECONDS_PER_RUN} s, $ROUNDS round(s), section 10 Pod (settings: mTLS and trust anchors):"
 echo "| module | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
 for run in "${runs[@]}"; do
