@@ -183,39 +183,33 @@ fn parse_quantity_string(s: &str) -> Result<Pieces<'_>, QuantityError> {
 
 /// `suffixHandler.interpret`: (base two?, exponent), or `None` for `ErrSuffix`.
 fn interpret(suffix: &str) -> Option<(bool, i32)> {
-    let decimal = match suffix {
-        "n" => Some(-9),
-        "u" => Some(-6),
-        "m" => Some(-3),
-        "" => Some(0),
-        "k" => Some(3),
-        "M" => Some(6),
-        "G" => Some(9),
-        "T" => Some(12),
-        "P" => Some(15),
-        "E" => Some(18),
-        _ => None,
-    };
-    if let Some(exponent) = decimal {
-        return Some((false, exponent));
-    }
-    let binary = match suffix {
-        "Ki" => Some(10),
-        "Mi" => Some(20),
-        "Gi" => Some(30),
-        "Ti" => Some(40),
-        "Pi" => Some(50),
-        "Ei" => Some(60),
-        _ => None,
-    };
-    if let Some(exponent) = binary {
-        return Some((true, exponent));
-    }
-    let rest = suffix.strip_prefix(['e', 'E']).filter(|r| !r.is_empty())?;
-    // strconv.ParseInt(rest, 10, 64), then Go's int32(...) conversion, which wraps.
-    let parsed: i64 = rest.parse().ok()?;
-    #[allow(clippy::cast_possible_truncation)]
-    Some((false, parsed as i32))
+    Some(match suffix {
+        "n" => (false, -9),
+        "u" => (false, -6),
+        "m" => (false, -3),
+        "" => (false, 0),
+        "k" => (false, 3),
+        "M" => (false, 6),
+        "G" => (false, 9),
+        "T" => (false, 12),
+        "P" => (false, 15),
+        "E" => (false, 18),
+        "Ki" => (true, 10),
+        "Mi" => (true, 20),
+        "Gi" => (true, 30),
+        "Ti" => (true, 40),
+        "Pi" => (true, 50),
+        "Ei" => (true, 60),
+        exponent => {
+            let rest = exponent
+                .strip_prefix(['e', 'E'])
+                .filter(|r| !r.is_empty())?;
+            // strconv.ParseInt(rest, 10, 64), then Go's int32(...) conversion, which wraps.
+            let parsed: i64 = rest.parse().ok()?;
+            #[allow(clippy::cast_possible_truncation)]
+            (false, parsed as i32)
+        }
+    })
 }
 
 /// |num.denom| × base^exponent in billionths, rounded up; binary quantities capped at the
