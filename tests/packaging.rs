@@ -286,7 +286,7 @@ fn the_ui_form_asks_for_every_setting_with_the_policys_default() {
 fn every_file_gives_the_policy_the_same_identity() {
     let metadata = yaml("metadata.yml");
     let a = |key: &str| str_at(&metadata, &["annotations", key]).to_owned();
-    let cargo: toml_like::Package = toml_like::package(&root().join("Cargo.toml"));
+    let cargo = cargo_package();
     assert_eq!(cargo.name, a("io.kubewarden.policy.title"));
     assert_eq!(cargo.version, a("io.kubewarden.policy.version"));
     assert_eq!(cargo.authors, vec![a("io.kubewarden.policy.author")]);
@@ -328,43 +328,23 @@ fn every_file_gives_the_policy_the_same_identity() {
     }
 }
 
-/// The few `[package]` fields of a Cargo.toml, read line by line: no TOML parser is needed
-/// for `key = "value"` and `key = ["value"]`.
-mod toml_like {
-    use std::path::Path;
+/// The `[package]` fields of Cargo.toml that say who the policy is.
+#[derive(serde::Deserialize)]
+struct Package {
+    name: String,
+    version: String,
+    license: String,
+    homepage: String,
+    repository: String,
+    authors: Vec<String>,
+}
 
-    pub struct Package {
-        pub name: String,
-        pub version: String,
-        pub license: String,
-        pub homepage: String,
-        pub repository: String,
-        pub authors: Vec<String>,
+fn cargo_package() -> Package {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        package: Package,
     }
-
-    pub fn package(path: &Path) -> Package {
-        let text = std::fs::read_to_string(path).unwrap();
-        let section: Vec<&str> = text
-            .lines()
-            .skip_while(|l| *l != "[package]")
-            .skip(1)
-            .take_while(|l| !l.starts_with('['))
-            .collect();
-        let field = |key: &str| -> String {
-            section
-                .iter()
-                .find_map(|l| l.strip_prefix(&format!("{key} = ")))
-                .unwrap_or_else(|| panic!("Cargo.toml has no {key}"))
-                .trim_matches(|c| c == '"' || c == '[' || c == ']')
-                .to_owned()
-        };
-        Package {
-            name: field("name"),
-            version: field("version"),
-            license: field("license"),
-            homepage: field("homepage"),
-            repository: field("repository"),
-            authors: vec![field("authors")],
-        }
-    }
+    let text = fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let manifest: Manifest = toml::from_str(&text).unwrap_or_else(|e| panic!("Cargo.toml: {e}"));
+    manifest.package
 }
