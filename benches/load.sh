@@ -17,9 +17,11 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${1:-8}
 SECONDS_PER_RUN=${2:-5}
 ROUNDS=${3:-2}
-case $ROUNDS in
-  '' | *[!0-9]* | 0) echo "benches/load.sh: ROUNDS is '$ROUNDS'; give a whole number of rounds, 1 or more." >&2; exit 2 ;;
-esac
+# Digits with one that is not zero: "00" would otherwise run no round and print an empty table.
+if [[ ! $ROUNDS =~ ^[0-9]*[1-9][0-9]*$ ]]; then
+  echo "benches/load.sh: ROUNDS is '$ROUNDS'; give a whole number of rounds, 1 or more." >&2
+  exit 2
+fi
 PORT=${LOAD_PORT:-3100}
 READY_PORT=$((PORT + 1))
 
