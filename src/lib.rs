@@ -427,17 +427,23 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    /// The webhook Kubewarden's controller registers for a ClusterAdmissionPolicy.
-    const WEBHOOK: &str = "clusterwide-dapr-sidecar-injector.kubewarden.admission";
+    /// The webhook Kubewarden's controller registers for a ClusterAdmissionPolicy: before
+    /// 1.37.2 (`clusterwide-<policy>`), and from 1.37.2 on (`kw.cap.<policy>`).
+    const WEBHOOKS: [&str; 2] = [
+        "clusterwide-dapr-sidecar-injector.kubewarden.admission",
+        "kw.cap.dapr-sidecar-injector",
+    ];
 
     #[test]
-    fn every_audit_key_makes_a_qualified_name_under_the_webhook() {
-        for key in [AUDIT_APP_ID, AUDIT_SIDECAR_IMAGE, AUDIT_DAPR_VERSION] {
-            let stored = format!("{WEBHOOK}/{key}");
-            assert_eq!(qualified_name(&stored), Ok(()), "{stored}");
+    fn every_audit_key_makes_a_qualified_name_under_either_webhook_name() {
+        for webhook in WEBHOOKS {
+            for key in [AUDIT_APP_ID, AUDIT_SIDECAR_IMAGE, AUDIT_DAPR_VERSION] {
+                let stored = format!("{webhook}/{key}");
+                assert_eq!(qualified_name(&stored), Ok(()), "{stored}");
+            }
+            // The keys before: the API server refused every one.
+            assert!(qualified_name(&format!("{webhook}/dapr.io/app-id")).is_err());
         }
-        // The keys before: the API server refused every one.
-        assert!(qualified_name(&format!("{WEBHOOK}/dapr.io/app-id")).is_err());
     }
 
     #[test]

@@ -247,6 +247,39 @@ fn the_verify_example_is_a_validating_audit_policy_with_the_injecting_settings()
     settings.validate().unwrap();
 }
 
+/// Namespace-wide injection: the same two policies, with `injectNamespaces: ["*"]` as the only
+/// difference in their settings, since the namespace label chooses the namespaces.
+#[test]
+fn the_namespace_examples_are_the_two_policies_with_every_namespace_injected() {
+    let docs = yaml_docs("examples/namespace-injection.yaml");
+    let pairs = [
+        (&docs[0], yaml("examples/cluster-admission-policy.yaml")),
+        (
+            &docs[1],
+            yaml_docs("examples/verify-policy.yaml")[0].clone(),
+        ),
+    ];
+    for (namespaced, plain) in pairs {
+        for field in [
+            "module",
+            "mutating",
+            "backgroundAudit",
+            "rules",
+            "contextAwareResources",
+        ] {
+            assert_eq!(namespaced["spec"][field], plain["spec"][field], "{field}");
+        }
+        let mut settings = namespaced["spec"]["settings"].clone();
+        let every: Value = serde_yaml::from_str("['*']").unwrap();
+        let removed = settings
+            .as_mapping_mut()
+            .unwrap()
+            .remove("injectNamespaces");
+        assert_eq!(removed, Some(every));
+        assert_eq!(settings, plain["spec"]["settings"]);
+    }
+}
+
 /// The first rule of metadata.yml: Pod CREATE, all that verify judges.
 fn metadata_pod_rule() -> Value {
     let metadata = yaml("metadata.yml");
@@ -319,12 +352,14 @@ fn every_file_gives_the_policy_the_same_identity() {
     for example in [
         "examples/cluster-admission-policy.yaml",
         "examples/verify-policy.yaml",
+        "examples/namespace-injection.yaml",
     ] {
-        assert_eq!(
-            str_at(&yaml_docs(example)[0], &["spec", "module"]),
-            module,
-            "{example}"
-        );
+        for policy in yaml_docs(example)
+            .iter()
+            .filter(|d| d["kind"].as_str() == Some("ClusterAdmissionPolicy"))
+        {
+            assert_eq!(str_at(policy, &["spec", "module"]), module, "{example}");
+        }
     }
 }
 
