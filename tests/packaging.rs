@@ -280,6 +280,39 @@ fn the_namespace_examples_are_the_two_policies_with_every_namespace_injected() {
     }
 }
 
+/// The Dapr policies run on a PolicyServer of their own, which survives a drain and has the
+/// requests and limits docs/reliability.md measured.
+#[test]
+fn every_example_policy_runs_on_the_example_policy_server_with_replicas_and_a_budget() {
+    let server = yaml("examples/policy-server.yaml");
+    let name = str_at(&server, &["metadata", "name"]);
+    assert!(server["spec"]["replicas"].as_u64().unwrap() >= 2);
+    assert!(server["spec"]["minAvailable"].as_u64().unwrap() >= 1);
+    for (kind, resource) in [
+        ("requests", "cpu"),
+        ("requests", "memory"),
+        ("limits", "memory"),
+    ] {
+        let quantity = str_at(&server["spec"], &[kind, resource]);
+        assert!(
+            dapr_sidecar_injector::nano_value(quantity).is_some(),
+            "{kind}.{resource}"
+        );
+    }
+    for example in [
+        "examples/cluster-admission-policy.yaml",
+        "examples/verify-policy.yaml",
+        "examples/namespace-injection.yaml",
+    ] {
+        for policy in yaml_docs(example)
+            .iter()
+            .filter(|d| d["kind"].as_str() == Some("ClusterAdmissionPolicy"))
+        {
+            assert_eq!(str_at(policy, &["spec", "policyServer"]), name, "{example}");
+        }
+    }
+}
+
 /// The first rule of metadata.yml: Pod CREATE, all that verify judges.
 fn metadata_pod_rule() -> Value {
     let metadata = yaml("metadata.yml");
