@@ -60,8 +60,8 @@ pub use crate::cluster::{
     SECRET_KIND,
 };
 pub use crate::settings::{
-    InvalidAnnotations, Mode, SETTING_KEYS, SecurityProfile, Settings, settings_error,
-    settings_from_value,
+    InvalidAnnotations, Mode, Releases, SETTING_KEYS, SETTINGS, SecurityProfile, SettingInfo,
+    Settings, settings_error, settings_from_value,
 };
 
 use crate::admission::Object;
@@ -87,7 +87,7 @@ pub extern "C" fn wapc_init() {
 /// Settings errors, including unknown keys and wrong types, come back as `valid: false` with a
 /// message instead of a host error, so the PolicyServer reports what to fix.
 pub fn validate_settings(payload: &[u8]) -> CallResult {
-    let verdict = match parse_settings(payload) {
+    let verdict = match settings::parse(payload) {
         Ok(settings) => settings.validate(),
         Err(message) => Err(message),
     };
@@ -102,25 +102,6 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
         },
     };
     Ok(serde_json::to_vec(&response)?)
-}
-
-/// Settings must be an object (or absent): serde would also read a list as a struct. Parsed
-/// straight from the bytes, as `validate` does, so one deserializer serves both.
-fn parse_settings(payload: &[u8]) -> Result<Settings, String> {
-    let text = payload.trim_ascii();
-    if text == b"null" {
-        return Ok(Settings::default());
-    }
-    if !text.starts_with(b"{") {
-        return Err("invalid settings: expected a JSON object".to_owned());
-    }
-    serde_json::from_slice(payload).map_err(|e| {
-        let keys = serde_json::from_slice(payload).unwrap_or_default();
-        format!(
-            "invalid settings: {}",
-            settings_error(&keys, &e.to_string())
-        )
-    })
 }
 
 /// Kubewarden's `ValidationResponse`, field for field. The SDK's type keeps audit annotations

@@ -254,17 +254,6 @@ pub fn service_account_globs(version: DaprVersion) -> bool {
     version >= DaprVersion::V1_18
 }
 
-/// Settings that one release alone reads, with that release: the scheduler and reminder rows
-/// for 1.16, the 0.11 certificates.
-pub const SETTINGS_OF_ONE_RELEASE: &[(&str, DaprVersion)] = &[
-    ("schedulerReplicas", DaprVersion::V1_16),
-    ("skipReminderMigration", DaprVersion::V1_16),
-    (
-        "certChain, certKey and allowIssuerKeyInPods",
-        DaprVersion::V0_11,
-    ),
-];
-
 /// 0.11 puts the Sentry issuer's key into every Pod, so its profile needs consent.
 pub fn puts_issuer_key_in_pods(version: DaprVersion) -> bool {
     version == DaprVersion::V0_11
