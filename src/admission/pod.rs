@@ -49,11 +49,15 @@ fn apply(pod: Pod<'_>, plan: Plan, settings: &Settings) -> Verdict {
     }
 }
 
-/// Whether an object's text can ask for nothing: it holds no `dapr.io/` annotation and its
-/// namespace is not injected. Then there is nothing to judge, and the text is never parsed.
+/// Whether an object can ask for nothing: its text holds no `dapr.io/` and its namespace is
+/// not injected. Then there is nothing to judge, and the text is never parsed. A parsed
+/// object is judged by its text too, so that both paths answer alike.
 pub(super) fn asks_for_nothing(object: &Object<'_>, namespace: &str, settings: &Settings) -> bool {
-    matches!(object, Object::Text(text) if !text.contains(PREFIX))
-        && !settings.injects_namespace(namespace)
+    let holds_prefix = match object {
+        Object::Text(text) => text.contains(PREFIX),
+        Object::Value(value) => value.to_string().contains(PREFIX),
+    };
+    !holds_prefix && !settings.injects_namespace(namespace)
 }
 
 /// The workload a pod template belongs to: its kind and name.
