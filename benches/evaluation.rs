@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dapr_sidecar_injector::{
-    ANNOTATIONS, Admission, Canned, Settings, evaluate, evaluate_json, validate_with,
-};
+use dapr_sidecar_injector::{ANNOTATIONS, Object, Settings, evaluate, validate_with};
 use serde_json::{Value, json};
+use testing::Canned;
 use wasmtime_provider::{
     EpochDeadlines, ResourceLimits, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre,
     wasmtime,
@@ -512,26 +511,26 @@ fn report_native(requests: &[Request]) {
         "test_data/settings_static_mtls_and_trust_anchors.json",
     ))
     .unwrap();
-    let admission = Admission {
-        kind: "Pod",
-        operation: "CREATE",
-        namespace: "default",
-        username: "system:serviceaccount:kube-system:replicaset-controller",
-        groups: vec![],
-    };
+    let admission = testing::controller();
     let cluster = Canned::default();
     for request in &requests[..2] {
         let object = request.parsed.0["object"].clone();
         let text = object.to_string();
         let spliced = measure(|| {
-            std::hint::black_box(evaluate_json(&admission, &text, &settings, &cluster));
+            std::hint::black_box(evaluate(
+                &admission,
+                Object::Text(&text),
+                &settings,
+                &cluster,
+            ));
         });
         let parsed = measure(|| {
-            std::hint::black_box(evaluate(&admission, object.clone(), &settings, &cluster));
+            let object = Object::Value(object.clone());
+            std::hint::black_box(evaluate(&admission, object, &settings, &cluster));
         });
         println!(
-            "native, {}: evaluate_json (the policy's path) median {}, p99 {}; \
-             evaluate (on a Value, as dapr-inject) median {}, p99 {}",
+            "native, {}: evaluate on text (the policy's path) median {}, p99 {}; \
+             evaluate on a Value (as dapr-inject) median {}, p99 {}",
             request.name,
             ms(spliced.median),
             ms(spliced.p99),

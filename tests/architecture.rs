@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 /// The top-level modules from the ground up: each may use only those of a lower rank.
 const LAYERS: &[(&str, u8)] = &[
     ("base", 0),
-    ("log", 0),
     ("annotations", 1),
     ("plan", 1),
     ("cluster", 1),
@@ -20,7 +19,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("settings", 3),
     ("sidecar", 4),
     ("admission", 5),
-    ("lib", 6),
+    ("shell", 6),
+    ("lib", 7),
 ];
 
 /// Most entries at the top of `src/`.

@@ -1,9 +1,10 @@
 //! Every row of the bad-input table in docs/reliability.md: the input, and the response it
 //! gets through the same `validate` / `validate_settings` the host calls. None may panic.
 
-use dapr_sidecar_injector::{Canned, validate_settings, validate_with};
+use dapr_sidecar_injector::{validate_settings, validate_with};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use serde_json::{Value, json};
+use testing::Canned;
 
 const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBsecretmaterial\n-----END CERTIFICATE-----\n";
 

@@ -1,7 +1,7 @@
 //! The fixtures of `test_data/` through the policy's own code, natively: `validate_with` with
 //! the replay sessions as the cluster. `tests/wasm_policy.rs` runs the same cases on policy.wasm.
 
-mod common;
+use testing::fixtures as common;
 
 use common::{Evaluation, Input, Replay, read_json};
 use serde_json::Value;
@@ -10,7 +10,7 @@ fn evaluate(input: &Input) -> Evaluation {
     common::evaluate_natively(input)
 }
 
-common::cases::fixture_tests!(evaluate);
+testing::fixture_tests!(evaluate);
 
 /// `test_data/` files whose names start with `prefix` and end with `suffix`.
 fn test_data_files(prefix: &str, suffix: &str) -> Vec<String> {

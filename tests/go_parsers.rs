@@ -4,15 +4,13 @@
 //! policy's code. Where the policy deliberately differs from Dapr (a port outside 1-65535, a
 //! negative quantity: README, "Differences"), the model says so.
 
-use dapr_sidecar_injector::{Admission, Canned, Decision, Settings, evaluate};
+use dapr_sidecar_injector::{Admission, Settings};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-
-#[path = "shared/requesters.rs"]
-mod requesters;
+use testing::{Canned, Decision, evaluate};
 
 fn controller() -> Admission<'static> {
-    requesters::controller_in("shop")
+    testing::controller_in("shop")
 }
 
 /// The policy's daprd for a Pod with these annotations (and `dapr.io/enabled`, an app id).

@@ -7,8 +7,9 @@
 
 use std::fs;
 
-use dapr_sidecar_injector::{Canned, validate_with};
+use dapr_sidecar_injector::validate_with;
 use serde_json::{Value, json};
+use testing::Canned;
 
 const EXAMPLES: [&str; 3] = [
     "examples/cluster-admission-policy.yaml",

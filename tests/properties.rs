@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use dapr_sidecar_injector::{
-    ANNOTATIONS, Admission, Canned, DaprVersion, Decision, Mode, Outcome, Settings, dns1123_label,
-    evaluate, evaluate_json, is_env_var_name,
+    ANNOTATIONS, Admission, DaprVersion, Mode, Settings, dns1123_label, is_env_var_name,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use testing::{Canned, Decision, both_paths, evaluate};
 
 /// A control plane with mTLS on, a trust bundle, and two pluggable components.
 fn cluster() -> Canned {
@@ -174,11 +174,8 @@ fn settings() -> impl Strategy<Value = Settings> {
     })
 }
 
-#[path = "shared/requesters.rs"]
-mod requesters;
-
 fn controller() -> Admission<'static> {
-    requesters::controller_in("shop")
+    testing::controller_in("shop")
 }
 
 /// The paths a patch may touch: what injection owns, and the parents it may have to create.
@@ -324,23 +321,6 @@ fn rewritten(pod: &Value, how: usize) -> String {
     }
 }
 
-fn same_outcome(value: Outcome, text: Outcome<String>) -> Result<(), TestCaseError> {
-    let text = text.map_pod(|pod| {
-        serde_json::from_str::<Value>(&pod).map_err(|e| TestCaseError::fail(format!("{e}: {pod}")))
-    });
-    let decision = match text.decision {
-        Decision::Accept => Decision::Accept,
-        Decision::Reject(message) => Decision::Reject(message),
-        Decision::Mutate(pod) => Decision::Mutate(pod?),
-    };
-    prop_assert_eq!(value.decision, decision);
-    prop_assert_eq!(value.warnings, text.warnings);
-    prop_assert_eq!(value.audit_annotations, text.audit_annotations);
-    prop_assert_eq!(value.log_notes, text.log_notes);
-    prop_assert_eq!(value.generate_name, text.generate_name);
-    Ok(())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -369,11 +349,8 @@ proptest! {
         }
         let text = rewritten(&pod, how);
         let parsed: Value = serde_json::from_str(&text).unwrap();
-        let cluster = cluster();
-        same_outcome(
-            evaluate(&controller(), parsed, &settings, &cluster),
-            evaluate_json(&controller(), &text, &settings, &cluster),
-        )?;
+        // Panics, which proptest reports and shrinks, when the two paths disagree.
+        both_paths(&controller(), &text, parsed, &settings, &cluster());
     }
 
     #[test]
@@ -421,7 +398,7 @@ proptest! {
         let admission = Admission { kind, operation, ..controller() };
         let cluster = Canned::default();
         let text = if shape == 3 { serde_json::to_string_pretty(&workload).unwrap() } else { workload.to_string() };
-        let outcome = evaluate_json(&admission, &text, &settings, &cluster);
+        let outcome = both_paths(&admission, &text, workload, &settings, &cluster);
         prop_assert!(!matches!(outcome.decision, Decision::Mutate(_)), "mutated: {:?}", outcome);
         prop_assert!(cluster.calls().is_empty(), "looked up {:?}", cluster.calls());
         prop_assert!(outcome.audit_annotations.is_empty());

@@ -2,7 +2,7 @@
 //! instance per evaluation, host capabilities answered from kwctl replay sessions. Every case
 //! must also give exactly the answer of the native `validate_with` (tests/fixtures.rs).
 
-mod common;
+use testing::fixtures as common;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -119,7 +119,7 @@ fn evaluate(input: &Input) -> Evaluation {
     wasm
 }
 
-common::cases::fixture_tests!(evaluate);
+testing::fixture_tests!(evaluate);
 
 #[test]
 fn the_policy_logs_why_mtls_defaulted_to_on() {

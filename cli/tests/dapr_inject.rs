@@ -7,9 +7,7 @@ use std::process::{Command, Output, Stdio};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[path = "../../tests/shared/daprd_args.rs"]
-mod daprd_args;
-use daprd_args::{with_values, worked_example_args};
+use testing::{with_values, worked_example_args};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dapr-inject");
 

@@ -2,9 +2,10 @@
 //! sidecar in) must decide exactly as the `Value` path does, and splice valid JSON.
 #![no_main]
 
-use dapr_sidecar_injector::{Admission, Canned, Settings, evaluate, evaluate_json};
+use dapr_sidecar_injector::Settings;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
+use testing::{Canned, both_paths, controller};
 
 /// Settings answer every lookup but the Components'.
 fn cluster() -> Canned {
@@ -29,20 +30,6 @@ fuzz_target!(|data: &[u8]| {
         "injectNamespaces": ["default"]
     }))
     .unwrap();
-    let admission = Admission {
-        kind: "Pod",
-        operation: "CREATE",
-        namespace: "default",
-        username: "system:serviceaccount:kube-system:replicaset-controller",
-        groups: vec![],
-    };
-    let by_value = evaluate(&admission, value, &settings, &cluster());
-    let by_text = evaluate_json(&admission, text, &settings, &cluster());
-    let by_text = by_text.map_pod(|pod| {
-        serde_json::from_str::<Value>(&pod)
-            .unwrap_or_else(|e| panic!("the splice is not JSON ({e}): {pod}"))
-    });
-    assert_eq!(by_value.decision, by_text.decision);
-    assert_eq!(by_value.warnings, by_text.warnings);
-    assert_eq!(by_value.audit_annotations, by_text.audit_annotations);
+    // Panics when the two paths decide differently or the splice is not JSON.
+    both_paths(&controller(), text, value, &settings, &cluster());
 });

@@ -2,7 +2,7 @@
 //! never a panic. The cluster answers every lookup, so injection runs to the end.
 #![no_main]
 
-use dapr_sidecar_injector::Canned;
+use testing::Canned;
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 

@@ -10,11 +10,14 @@ mod verify;
 mod workload;
 
 use pod::asks_for_nothing;
-pub use pod::{Workload, inject_pod, inject_template};
+use pod::inject_pod;
+pub use pod::{Workload, inject_template};
 pub use uninject::uninject;
 pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
 pub use verify::{Report, Status, verify_pod};
 pub use workload::workload_kinds;
+
+use serde_json::Value;
 
 use crate::cluster::Cluster;
 use crate::pod::Pod;
@@ -24,7 +27,23 @@ pub const POD_KIND: &str = "Pod";
 pub const CREATE: &str = "CREATE";
 pub const UPDATE: &str = "UPDATE";
 
-/// Evaluates one admission request.
+/// Injects a Pod or pod template of a manifest: no admission, no requester to check.
+pub fn inject_manifest_pod(
+    object: Value,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
+}
+
+/// Verifies a Pod of a manifest or a cluster listing: judged on its own, no requester.
+pub fn verify_manifest_pod(object: Value, namespace: &str, settings: &Settings) -> Report {
+    verify_pod(object, namespace, None, settings)
+}
+
+/// Evaluates one admission request: the object as text is the policy's path (the sidecar
+/// spliced into the text); parsed, it is the `Value` path, which the tests hold against it.
 pub fn evaluate(
     admission: &Admission<'_>,
     object: Object<'_>,

@@ -16,7 +16,7 @@ mod validate;
 pub use parse::{parse, settings_error, settings_from_value};
 pub use table::{PLACEMENT_SERVICE_NAME, Releases, SETTING_KEYS, SETTINGS, SettingInfo, Settings};
 pub use types::{InvalidAnnotations, Mode, SecurityProfile, SidecarResources};
-pub use validate::INJECT_NAMESPACES;
+pub use validate::{INJECT_NAMESPACES, PEM_CERTIFICATE};
 
 #[cfg(test)]
 mod tests {

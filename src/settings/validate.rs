@@ -9,7 +9,7 @@ use crate::base::k8s::{names, quantity};
 use crate::profiles;
 
 /// What every PEM certificate holds.
-const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
+pub const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
 /// The setting whose namespaces are injected without the annotation.
 pub const INJECT_NAMESPACES: &str = "injectNamespaces";
 const PULL_POLICIES: &[&str] = &["Always", "Never", "IfNotPresent"];

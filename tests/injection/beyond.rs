@@ -2,11 +2,10 @@
 //! image allow-list, default resources, the restricted profile, app ids from owners,
 //! namespace-wide injection, and short warnings.
 
-use dapr_sidecar_injector::{
-    Admission, Decision, InvalidAnnotations, SecurityProfile, Settings, evaluate,
-};
+use dapr_sidecar_injector::{Admission, InvalidAnnotations, SecurityProfile, Settings};
 use rstest::rstest;
 use serde_json::{Value, json};
+use testing::{Decision, evaluate};
 
 use crate::support::*;
 

@@ -1,7 +1,8 @@
 //! Pluggable components: declared in the Pod, or injected from Component resources.
 
-use dapr_sidecar_injector::{Decision, Settings};
+use dapr_sidecar_injector::Settings;
 use serde_json::json;
+use testing::Decision;
 
 use crate::support::*;
 

@@ -1,9 +1,10 @@
 //! Which Pods are injected: the worked example end to end, the lookups, the gate on kind,
 //! operation and `dapr.io/enabled`, the requester, the app id, and malformed Pods.
 
-use dapr_sidecar_injector::{Admission, Decision, Outcome, Settings, evaluate};
+use dapr_sidecar_injector::{Admission, Settings};
 use rstest::rstest;
 use serde_json::json;
+use testing::{Decision, Outcome, evaluate};
 
 use crate::support::*;
 
@@ -14,7 +15,7 @@ fn the_worked_example_comes_out_field_for_field() {
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
     assert_eq!(
         outcome.audit_annotations,
-        vec![
+        [
             ("app-id".to_owned(), "myapp".to_owned()),
             (
                 "sidecar-image".to_owned(),
@@ -22,6 +23,7 @@ fn the_worked_example_comes_out_field_for_field() {
             ),
             ("dapr-version".to_owned(), "1.18".to_owned()),
         ]
+        .into()
     );
 }
 

@@ -4,7 +4,7 @@
 //! (beyond), and the pod templates of workloads (workloads). Every test runs the whole core on a Pod as the API server sends it, with the
 //! cluster answered by the shared `Canned` double.
 
-mod support;
+use testing as support;
 
 mod args;
 mod beyond;

@@ -1,9 +1,10 @@
 //! The Dapr releases: what 1.16 and 1.17 change from 1.18 (the README's version table), and
 //! the 0.11 layout of the seed document.
 
-use dapr_sidecar_injector::{Canned, Decision, Outcome, Settings};
+use dapr_sidecar_injector::Settings;
 use rstest::rstest;
 use serde_json::{Value, json};
+use testing::{Canned, Decision, Outcome};
 
 use crate::support::*;
 

@@ -1,11 +1,10 @@
 //! Workloads: their pod templates are judged as their Pods will be, never changed, and
 //! nothing is looked up for them.
 
-use dapr_sidecar_injector::{
-    Admission, Canned, Decision, Outcome, Settings, evaluate, evaluate_json,
-};
+use dapr_sidecar_injector::{Admission, Settings};
 use rstest::rstest;
 use serde_json::{Value, json};
+use testing::{Canned, Decision, Outcome, evaluate};
 
 use crate::support::*;
 
@@ -168,9 +167,9 @@ fn a_template_without_dapr_annotations_is_accepted_at_once() {
         "cart",
         json!({"prometheus.io/scrape": "true"}),
     );
-    let outcome = evaluate_json(
+    let outcome = evaluate(
         &admission("Deployment", "CREATE"),
-        &object.to_string(),
+        object,
         &Settings::default(),
         &control_plane(),
     );
@@ -184,9 +183,9 @@ fn a_template_in_an_injected_namespace_is_judged_without_annotations() {
         ..Settings::default()
     };
     let object = workload("Deployment", "cart", json!({}));
-    let outcome = evaluate_json(
+    let outcome = evaluate(
         &admission("Deployment", "CREATE"),
-        &object.to_string(),
+        object,
         &settings,
         &control_plane(),
     );

@@ -1,5 +1,5 @@
 //! Who creates Pods in the tests, named as the API server names them: written once for every
-//! test crate that needs a requester.
+//! test crate, the benchmark and the fuzz targets.
 
 use dapr_sidecar_injector::Admission;
 
@@ -16,4 +16,9 @@ pub fn controller_in(namespace: &'static str) -> Admission<'static> {
             "system:authenticated",
         ],
     }
+}
+
+/// The ReplicaSet controller in `default`, where the worked example lives.
+pub fn controller() -> Admission<'static> {
+    controller_in("default")
 }

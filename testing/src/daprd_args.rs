@@ -2,8 +2,6 @@
 //! injection tests and `dapr-inject`'s): the worked example of section 10 of the
 //! specification, and the means to change a value.
 
-#![allow(dead_code)]
-
 /// The flags every 1.16-1.18 daprd gets, in Dapr's order, with the worked example's values.
 pub const ALWAYS: &[&str] = &[
     "--dapr-http-port",

@@ -1,23 +1,12 @@
-//! The worked example of section 10 of the specification, and the helpers every topic uses.
+//! The worked example of section 10 of the specification, and the helpers every topic uses
+//! to change it and look into the result.
 
-#![allow(dead_code)]
-
-use dapr_sidecar_injector::{Admission, Canned, Decision, Outcome, Settings, evaluate};
+use dapr_sidecar_injector::Settings;
 use serde_json::{Value, json};
 
-pub use dapr_sidecar_injector::CANNED_TRUST_ANCHORS as PEM;
-
-#[path = "../shared/daprd_args.rs"]
-mod daprd_args;
-pub use daprd_args::*;
-
-#[path = "../shared/requesters.rs"]
-mod requesters;
-
-/// A ReplicaSet controller creating a Pod, as the API server names it.
-pub fn controller() -> Admission<'static> {
-    requesters::controller_in("default")
-}
+use crate::canned::CANNED_TRUST_ANCHORS as PEM;
+use crate::daprd_args::worked_example_args;
+use crate::run::{control_plane, mutated, run};
 
 /// The Pod of section 10 of the specification, as the API server sends it.
 pub fn worked_example_pod() -> Value {
@@ -76,25 +65,6 @@ pub fn worked_example_result() -> Value {
     labels.insert("dapr.io/metrics-enabled".into(), json!("true"));
     pod["spec"]["containers"][0]["env"] = json!([{"name": "DAPR_HTTP_PORT", "value": "3500"}, {"name": "DAPR_GRPC_PORT", "value": "50001"}, {"name": "APP_PROTOCOL", "value": "http"}]);
     pod
-}
-
-pub fn run(pod: Value, settings: &Settings, cluster: &Canned) -> Outcome {
-    evaluate(&controller(), pod, settings, cluster)
-}
-
-/// The worked example's cluster: no Configuration, a trust bundle.
-pub fn control_plane() -> Canned {
-    Canned::default()
-}
-
-pub fn mutated(outcome: &Outcome) -> &Value {
-    match &outcome.decision {
-        Decision::Mutate(pod) => pod,
-        other => panic!(
-            "expected a mutation, got {other:?} (warnings {:?})",
-            outcome.warnings
-        ),
-    }
 }
 
 pub fn daprd(pod: &Value) -> &Value {
