@@ -38,10 +38,12 @@ mod shell;
 mod sidecar;
 
 pub use crate::admission::{
-    Admission, Answer, Injection, Object, Report, Skip, Status, Verdict, Workload, evaluate,
-    inject_manifest_pod, inject_template as inject_manifest_template,
-    uninject as uninject_manifest_pod, verify_manifest_pod, workload_kinds,
+    Admission, Answer, Injection, Object, POD_KIND, Report, Skip, Status, Verdict, WORKLOADS,
+    Workload, WorkloadKind, evaluate, inject_manifest_pod,
+    inject_template as inject_manifest_template, uninject as uninject_manifest_pod,
+    verify_manifest_pod, workload_kinds,
 };
+pub use crate::annotations::keys::enabled as ENABLED_ANNOTATION;
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::DaprVersion;
 pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};

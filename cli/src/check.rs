@@ -2,13 +2,12 @@
 //! `kubectl get pods -A -o json`. Like `linkerd check --proxy`, it finds every Pod that asked
 //! for Dapr and runs without its sidecar, or with one an upgrade left behind.
 
-use dapr_sidecar_injector::{Report, Settings, Status, verify_manifest_pod};
+use dapr_sidecar_injector::{POD_KIND, Report, Settings, Status, verify_manifest_pod};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::manifest::{DEFAULT_NAMESPACE, Place};
 
-const POD_KIND: &str = "Pod";
 /// `kubectl get -o json` wraps what it lists in a `List`; typed lists end the same way.
 const LIST_KIND_SUFFIX: &str = "List";
 

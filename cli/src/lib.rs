@@ -10,7 +10,7 @@ pub mod check;
 pub mod input;
 pub mod manifest;
 pub mod output;
-pub mod splice;
+
 pub mod yaml;
 
 use std::ffi::OsString;
@@ -18,14 +18,12 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dapr_sidecar_injector::{Settings, dns1123_label, settings_from_value};
+use dapr_sidecar_injector::{PEM_CERTIFICATE, Settings, dns1123_label, settings_from_value};
 
 pub use crate::input::STDIN_NAME;
 use crate::input::read_all;
 use crate::manifest::{Action, Context};
 pub use crate::output::Format;
-
-const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,7 +35,8 @@ const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
     long_about = "Inject the Dapr sidecar (daprd) into Kubernetes manifests, as Dapr v1.18.3's \
 injector does.\n\nReads YAML or JSON manifests (files, directories, or - for standard input; \
 several documents, or Lists) and writes them back. Pods and the pod templates of Deployments, \
-StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs annotated dapr.io/enabled: \"true\" \
+StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and ReplicationControllers annotated \
+dapr.io/enabled: \"true\" \
 get the daprd sidecar; every other document is written back as it came, and the lines of an \
 injected document that injection does not touch keep their comments and layout. Each object \
 gets a summary line on standard error, after the warnings the policy would give it. There is \

@@ -1,15 +1,14 @@
 //! The pods of a manifest: a Pod itself, or the pod template of a workload, inside `List`s too.
 
 use dapr_sidecar_injector::{
-    Offline, Problem, Reason, Settings, Skip, Verdict, Workload, annotation, inject_manifest_pod,
-    inject_manifest_template, uninject_manifest_pod,
+    ENABLED_ANNOTATION, Offline, POD_KIND, Problem, Reason, Settings, Skip, Verdict, WORKLOADS,
+    Workload, annotation, inject_manifest_pod, inject_manifest_template, uninject_manifest_pod,
 };
 use serde_json::Value;
 
 use crate::yaml::Node;
 
 pub const DEFAULT_NAMESPACE: &str = "default";
-const ENABLED_ANNOTATION: &str = "dapr.io/enabled";
 
 /// Where the pod of an object is, for the kinds that have one, as keys from the object.
 ///
@@ -17,13 +16,11 @@ const ENABLED_ANNOTATION: &str = "dapr.io/enabled";
 /// workload; an object without `apiVersion` is taken by its kind.
 pub fn pod_path(kind: &str, api_version: Option<&str>) -> Option<&'static [&'static str]> {
     let (groups, path): (&[&str], &'static [&'static str]) = match kind {
-        "Pod" => (&[""], &[]),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
-            (&["apps", "extensions"], &["spec", "template"])
-        }
-        "Job" => (&["batch"], &["spec", "template"]),
-        "CronJob" => (&["batch"], &["spec", "jobTemplate", "spec", "template"]),
-        _ => return None,
+        POD_KIND => (&[""], &[]),
+        _ => WORKLOADS
+            .iter()
+            .find(|w| w.kind == kind)
+            .map(|w| (w.groups, w.template))?,
     };
     let group = api_version.map(|v| v.rsplit_once('/').map_or("", |(group, _)| group));
     match group {
@@ -344,5 +341,23 @@ mod tests {
         assert_eq!(pod_path("Job", None), Some(&["spec", "template"][..]));
         assert_eq!(pod_path("Job", Some("batch.volcano.sh/v1alpha1")), None);
         assert_eq!(pod_path("Service", Some("v1")), None);
+    }
+
+    #[test]
+    fn every_workload_the_policy_checks_is_injected_here_and_no_other() {
+        for workload in WORKLOADS {
+            let api_version = format!("{}/v1", workload.groups[0]);
+            let api_version = api_version.trim_start_matches('/');
+            assert_eq!(
+                pod_path(workload.kind, Some(api_version)),
+                Some(workload.template),
+                "{}",
+                workload.kind
+            );
+        }
+        assert_eq!(
+            pod_path("ReplicationController", Some("v1")),
+            Some(&["spec", "template"][..])
+        );
     }
 }

@@ -6,7 +6,7 @@ use clap::ValueEnum;
 
 use crate::input::Input;
 use crate::manifest::{self, Context, Place, Report};
-use crate::splice::splice;
+use crate::yaml::splice::splice;
 use crate::yaml::{self, Document, Node};
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

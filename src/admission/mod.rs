@@ -15,7 +15,7 @@ pub use pod::{Workload, inject_template};
 pub use uninject::uninject;
 pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
 pub use verify::{Report, Status, verify_pod};
-pub use workload::workload_kinds;
+pub use workload::{WORKLOADS, WorkloadKind, workload_kinds};
 
 use serde_json::Value;
 

@@ -14,15 +14,57 @@ use crate::base::problem::{Problem, Reason, Rejection, json_type_name};
 use crate::pod::Pod;
 use crate::settings::Settings;
 
-/// Where each workload keeps its pod template.
-const WORKLOADS: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template"]),
-    (STATEFUL_SET_KIND, &["spec", "template"]),
-    ("DaemonSet", &["spec", "template"]),
-    ("ReplicaSet", &["spec", "template"]),
-    ("Job", &["spec", "template"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
-    ("ReplicationController", &["spec", "template"]),
+/// A workload kind: its API groups (`extensions` for manifests written before Kubernetes
+/// 1.16) and where it keeps its pod template.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkloadKind {
+    pub kind: &'static str,
+    pub groups: &'static [&'static str],
+    pub template: &'static [&'static str],
+}
+
+const APPS: &[&str] = &["apps", "extensions"];
+const BATCH: &[&str] = &["batch"];
+const CORE: &[&str] = &[""];
+const TEMPLATE: &[&str] = &["spec", "template"];
+
+/// Every workload whose pod template the policy checks, and `dapr-inject` injects.
+pub const WORKLOADS: &[WorkloadKind] = &[
+    WorkloadKind {
+        kind: "Deployment",
+        groups: APPS,
+        template: TEMPLATE,
+    },
+    WorkloadKind {
+        kind: STATEFUL_SET_KIND,
+        groups: APPS,
+        template: TEMPLATE,
+    },
+    WorkloadKind {
+        kind: "DaemonSet",
+        groups: APPS,
+        template: TEMPLATE,
+    },
+    WorkloadKind {
+        kind: "ReplicaSet",
+        groups: APPS,
+        template: TEMPLATE,
+    },
+    WorkloadKind {
+        kind: "Job",
+        groups: BATCH,
+        template: TEMPLATE,
+    },
+    WorkloadKind {
+        kind: "CronJob",
+        groups: BATCH,
+        template: &["spec", "jobTemplate", "spec", "template"],
+    },
+    WorkloadKind {
+        kind: "ReplicationController",
+        groups: CORE,
+        template: TEMPLATE,
+    },
 ];
 
 /// The `pod-template-hash` a Deployment's ReplicaSet gives its Pods: any value will do, as
@@ -35,11 +77,11 @@ const GENERATED_SUFFIX: &str = "x7k2p";
 
 /// The kinds whose pod templates are checked; `metadata.yml` must send exactly these.
 pub fn workload_kinds() -> impl Iterator<Item = &'static str> {
-    WORKLOADS.iter().map(|(kind, _)| *kind)
+    WORKLOADS.iter().map(|w| w.kind)
 }
 
 pub fn is_workload(kind: &str) -> bool {
-    WORKLOADS.iter().any(|(k, _)| *k == kind)
+    WORKLOADS.iter().any(|w| w.kind == kind)
 }
 
 /// The warnings the workload's Pods would get, or the rejection they all would get.
@@ -119,8 +161,8 @@ fn unreadable(named: &Named, what: &str) -> Verdict {
 fn pod_of(kind: &str, workload: &Value, named: &Named) -> Result<Value, String> {
     let path = WORKLOADS
         .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(&[][..], |(_, path)| *path);
+        .find(|w| w.kind == kind)
+        .map_or(&[][..], |w| w.template);
     let template = object_at(workload, path)?;
     let mut metadata = match template.get("metadata") {
         None | Some(Value::Null) => Map::new(),
