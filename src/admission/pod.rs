@@ -166,8 +166,8 @@ fn build(
     cluster: Option<&dyn Cluster>,
 ) -> Result<Plan, Rejection> {
     match profiles::layout(settings.dapr_version) {
-        Layout::V0_11 => sidecar::v0_11::inject(view, namespace, settings, cluster),
-        Layout::Current => sidecar::inject(
+        Layout::V0_11 => sidecar::v0_11::plan(view, namespace, settings, cluster),
+        Layout::Current => sidecar::plan(
             view,
             namespace,
             request.id_from_owner(settings),

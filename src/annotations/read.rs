@@ -29,14 +29,14 @@ pub fn quantity(
     raw: Option<&str>,
     key: &'static str,
     default: Option<Quantity>,
-    p: &mut Vec<Problem>,
+    problems: &mut Vec<Problem>,
 ) -> Option<Quantity> {
     match raw {
         None | Some("") => default,
         Some(v) => match k8s_quantity::validate(v) {
             Ok(()) => Some(Quantity::Valid(v.to_owned())),
             Err(reason) => {
-                p.push(Problem::new(
+                problems.push(Problem::invalid(
                     key,
                     format!(
                         "{} is not a quantity ({}); all 4 ignored",
@@ -50,12 +50,17 @@ pub fn quantity(
     }
 }
 
-pub fn bool(raw: Option<&str>, key: &'static str, default: bool, p: &mut Vec<Problem>) -> bool {
+pub fn bool(
+    raw: Option<&str>,
+    key: &'static str,
+    default: bool,
+    problems: &mut Vec<Problem>,
+) -> bool {
     match raw {
         None => default,
         Some(v) => {
             if !is_truthy(v) && !is_falsy(v) {
-                p.push(Problem::new(
+                problems.push(Problem::invalid(
                     key,
                     format!("{} is not a boolean; read as false", quote(v)),
                 ));
@@ -69,9 +74,9 @@ pub fn opt_bool(
     raw: Option<&str>,
     key: &'static str,
     default: Option<bool>,
-    p: &mut Vec<Problem>,
+    problems: &mut Vec<Problem>,
 ) -> Option<bool> {
-    raw.map(|v| bool(Some(v), key, false, p)).or(default)
+    raw.map(|v| bool(Some(v), key, false, problems)).or(default)
 }
 
 /// An image the API server accepts: not empty, no surrounding spaces.
@@ -79,11 +84,11 @@ pub fn opt_image(
     raw: Option<&str>,
     key: &str,
     default: Option<String>,
-    p: &mut Vec<Problem>,
+    problems: &mut Vec<Problem>,
 ) -> Option<String> {
     match raw {
         Some(v) if v.is_empty() || v.trim() != v => {
-            p.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!("{} is not an image; ignored, using the setting", quote(v)),
             ));
@@ -94,19 +99,24 @@ pub fn opt_image(
 }
 
 /// A seccomp profile type Kubernetes accepts without a `localhostProfile`.
-pub fn seccomp(raw: Option<&str>, key: &str, default: String, p: &mut Vec<Problem>) -> String {
+pub fn seccomp(
+    raw: Option<&str>,
+    key: &str,
+    default: String,
+    problems: &mut Vec<Problem>,
+) -> String {
     match raw {
         None | Some("") => default,
         Some(v @ ("RuntimeDefault" | "Unconfined")) => v.to_owned(),
         Some("Localhost") => {
-            p.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 "Localhost needs a localhostProfile no annotation sets; ignored",
             ));
             default
         }
         Some(v) => {
-            p.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!("{} is not RuntimeDefault or Unconfined; ignored", quote(v)),
             ));
@@ -139,12 +149,12 @@ pub fn opt_address(
         .or(default)
 }
 
-fn integer(v: &str, key: &'static str, p: &mut Vec<Problem>) -> Option<i64> {
+fn integer(v: &str, key: &'static str, problems: &mut Vec<Problem>) -> Option<i64> {
     // Go's strconv.ParseInt(v, 10, 64) accepts the same strings as i64's FromStr.
     match v.parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => {
-            p.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!("{} is not an integer; ignored", quote(v)),
             ));
@@ -158,14 +168,14 @@ fn ranged(
     key: &'static str,
     range: std::ops::RangeInclusive<i64>,
     what: &str,
-    p: &mut Vec<Problem>,
+    problems: &mut Vec<Problem>,
 ) -> Option<i64> {
     let v = raw?;
-    let n = integer(v, key, p)?;
+    let n = integer(v, key, problems)?;
     if range.contains(&n) {
         Some(n)
     } else {
-        p.push(Problem::new(
+        problems.push(Problem::invalid(
             key,
             format!("{} is not {what}; ignored", quote(v)),
         ));
@@ -174,47 +184,74 @@ fn ranged(
 }
 
 /// A container port: the API server rejects anything outside 1-65535.
-pub fn port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
-    ranged(raw, key, 1..=65535, "a port (1-65535)", p)
+pub fn port(
+    raw: Option<&str>,
+    key: &'static str,
+    default: i32,
+    problems: &mut Vec<Problem>,
+) -> i32 {
+    ranged(raw, key, 1..=65535, "a port (1-65535)", problems)
         .and_then(|n| i32::try_from(n).ok())
         .unwrap_or(default)
 }
 
 /// `app-port`: 0 means "no app port".
-pub fn app_port(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
-    ranged(raw, key, 0..=65535, "a port (0-65535)", p)
+pub fn app_port(
+    raw: Option<&str>,
+    key: &'static str,
+    default: i32,
+    problems: &mut Vec<Problem>,
+) -> i32 {
+    ranged(raw, key, 0..=65535, "a port (0-65535)", problems)
         .and_then(|n| i32::try_from(n).ok())
         .unwrap_or(default)
 }
 
 /// Probe timings: the API server rejects negative values.
-pub fn seconds(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
-    ranged(raw, key, 0..=i64::from(i32::MAX), "in 0-2147483647", p)
-        .and_then(|n| i32::try_from(n).ok())
-        .unwrap_or(default)
-}
-
-pub fn int32(raw: Option<&str>, key: &'static str, default: i32, p: &mut Vec<Problem>) -> i32 {
+pub fn seconds(
+    raw: Option<&str>,
+    key: &'static str,
+    default: i32,
+    problems: &mut Vec<Problem>,
+) -> i32 {
     ranged(
         raw,
         key,
-        i64::from(i32::MIN)..=i64::from(i32::MAX),
-        "a 32-bit integer",
-        p,
+        0..=i64::from(i32::MAX),
+        "in 0-2147483647",
+        problems,
     )
     .and_then(|n| i32::try_from(n).ok())
     .unwrap_or(default)
 }
 
-pub fn int(raw: Option<&str>, key: &'static str, default: i64, p: &mut Vec<Problem>) -> i64 {
-    raw.and_then(|v| integer(v, key, p)).unwrap_or(default)
+pub fn int32(
+    raw: Option<&str>,
+    key: &'static str,
+    default: i32,
+    problems: &mut Vec<Problem>,
+) -> i32 {
+    ranged(
+        raw,
+        key,
+        i64::from(i32::MIN)..=i64::from(i32::MAX),
+        "a 32-bit integer",
+        problems,
+    )
+    .and_then(|n| i32::try_from(n).ok())
+    .unwrap_or(default)
+}
+
+pub fn int(raw: Option<&str>, key: &'static str, default: i64, problems: &mut Vec<Problem>) -> i64 {
+    raw.and_then(|v| integer(v, key, problems))
+        .unwrap_or(default)
 }
 
 pub fn opt_int(
     raw: Option<&str>,
     key: &'static str,
     default: Option<i64>,
-    p: &mut Vec<Problem>,
+    problems: &mut Vec<Problem>,
 ) -> Option<i64> {
-    raw.and_then(|v| integer(v, key, p)).or(default)
+    raw.and_then(|v| integer(v, key, problems)).or(default)
 }

@@ -88,7 +88,7 @@ fn string_value<'a>(
     match value? {
         Value::String(s) => Some(s.as_str()),
         other => {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!(
                     "value must be a string, got {}; ignored",

@@ -18,7 +18,7 @@ pub struct Problem {
 
 impl Problem {
     /// An annotation value that was ignored or dropped.
-    pub fn new(key: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(key: &str, message: impl Into<String>) -> Self {
         Problem {
             key: key.to_owned(),
             message: message.into(),
@@ -476,7 +476,7 @@ mod tests {
     #[test]
     fn a_warning_that_is_too_long_cuts_its_longest_name_in_the_middle() {
         let long = format!("team-{}-end", "x".repeat(150));
-        let warning = Problem::new(
+        let warning = Problem::invalid(
             "dapr.io/volume-mounts",
             format!(
                 "volume {} does not exist in the Pod; mount skipped",
@@ -499,7 +499,7 @@ mod tests {
     #[test]
     fn a_warning_that_fits_keeps_its_names_whole() {
         let warning =
-            Problem::new("dapr.io/app-id", format!("using {}", name("a\"b"))).to_warning();
+            Problem::invalid("dapr.io/app-id", format!("using {}", name("a\"b"))).to_warning();
         assert_eq!(warning, "dapr.io/app-id: using \"a\\\"b\"");
         assert_eq!(
             quoted_runs(&"x \"a\\\"b\" and \"c\"".chars().collect::<Vec<_>>()),

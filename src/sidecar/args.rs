@@ -46,26 +46,29 @@ pub fn actors_flags(settings: &Settings, annotations: &DaprAnnotations) -> Actor
 }
 
 /// daprd's command-line flags in Dapr's exact order (without `/daprd` itself).
-pub fn daprd_args(i: &SidecarInputs<'_>) -> Vec<String> {
+pub fn daprd_args(inputs: &SidecarInputs<'_>) -> Vec<String> {
     let mut args: Vec<String> = Vec::with_capacity(48);
-    always(i, &mut args);
-    app(i.annotations, &mut args);
-    actors(&actors_flags(i.settings, i.annotations), &mut args);
-    behaviour(i, &mut args);
-    limits(i.annotations, &mut args);
-    control_plane(i, &mut args);
-    if i.annotations.enable_debug {
-        args = under_debugger(i.annotations, args);
+    always(inputs, &mut args);
+    app(inputs.annotations, &mut args);
+    actors(
+        &actors_flags(inputs.settings, inputs.annotations),
+        &mut args,
+    );
+    behaviour(inputs, &mut args);
+    limits(inputs.annotations, &mut args);
+    control_plane(inputs, &mut args);
+    if inputs.annotations.enable_debug {
+        args = under_debugger(inputs.annotations, args);
     }
     args
 }
 
 /// The flags every daprd gets.
-fn always(i: &SidecarInputs<'_>, args: &mut Vec<String>) {
-    let a = i.annotations;
+fn always(inputs: &SidecarInputs<'_>, args: &mut Vec<String>) {
+    let annotations = inputs.annotations;
     let (cp_ns, cd) = (
-        &i.settings.control_plane_namespace,
-        &i.settings.cluster_domain,
+        &inputs.settings.control_plane_namespace,
+        &inputs.settings.cluster_domain,
     );
     push(
         args,
@@ -73,21 +76,21 @@ fn always(i: &SidecarInputs<'_>, args: &mut Vec<String>) {
             "--dapr-http-port",
             &SIDECAR_HTTP_PORT.to_string(),
             "--dapr-grpc-port",
-            &a.grpc_port.to_string(),
+            &annotations.grpc_port.to_string(),
             "--dapr-internal-grpc-port",
-            &a.internal_grpc_port.to_string(),
+            &annotations.internal_grpc_port.to_string(),
             "--dapr-listen-addresses",
-            &a.sidecar_listen_addresses,
+            &annotations.sidecar_listen_addresses,
             "--dapr-public-port",
             &SIDECAR_PUBLIC_PORT.to_string(),
             "--app-id",
-            i.app_id,
+            inputs.app_id,
             "--app-protocol",
-            &a.app_protocol,
+            &annotations.app_protocol,
             "--log-level",
-            &a.log_level,
+            &annotations.log_level,
             "--dapr-graceful-shutdown-seconds",
-            &a.graceful_shutdown_seconds.to_string(),
+            &annotations.graceful_shutdown_seconds.to_string(),
             "--mode",
             MODE_KUBERNETES,
             "--control-plane-address",
@@ -99,25 +102,28 @@ fn always(i: &SidecarInputs<'_>, args: &mut Vec<String>) {
 }
 
 /// The app's port, metrics, configuration and channel address.
-fn app(a: &DaprAnnotations, args: &mut Vec<String>) {
-    if a.app_port > 0 {
-        push(args, &["--app-port", &a.app_port.to_string()]);
+fn app(annotations: &DaprAnnotations, args: &mut Vec<String>) {
+    if annotations.app_port > 0 {
+        push(args, &["--app-port", &annotations.app_port.to_string()]);
     }
-    if a.enable_metrics {
+    if annotations.enable_metrics {
         push(
             args,
             &[
                 "--enable-metrics",
                 "--metrics-port",
-                &a.metrics_port.to_string(),
+                &annotations.metrics_port.to_string(),
             ],
         );
     }
-    if !a.config.is_empty() {
-        push(args, &["--config", &a.config]);
+    if !annotations.config.is_empty() {
+        push(args, &["--config", &annotations.config]);
     }
-    if !a.app_channel_address.is_empty() {
-        push(args, &["--app-channel-address", &a.app_channel_address]);
+    if !annotations.app_channel_address.is_empty() {
+        push(
+            args,
+            &["--app-channel-address", &annotations.app_channel_address],
+        );
     }
 }
 
@@ -136,49 +142,49 @@ fn actors(actors: &ActorsFlags, args: &mut Vec<String>) {
 }
 
 /// Identity, API logging, secrets, health checks, bindings, logging, profiling and TLS.
-fn behaviour(i: &SidecarInputs<'_>, args: &mut Vec<String>) {
-    let a = i.annotations;
-    if !a.sentry_request_jwt_audiences.is_empty() {
+fn behaviour(inputs: &SidecarInputs<'_>, args: &mut Vec<String>) {
+    let annotations = inputs.annotations;
+    if !annotations.sentry_request_jwt_audiences.is_empty() {
         push(
             args,
             &[
                 "--sentry-request-jwt-audiences",
-                &a.sentry_request_jwt_audiences,
+                &annotations.sentry_request_jwt_audiences,
             ],
         );
     }
-    if let Some(enabled) = a.enable_api_logging {
+    if let Some(enabled) = annotations.enable_api_logging {
         args.push(format!("--enable-api-logging={enabled}"));
     }
-    if a.disable_builtin_k8s_secret_store {
+    if annotations.disable_builtin_k8s_secret_store {
         push(args, &["--disable-builtin-k8s-secret-store"]);
     }
-    if a.enable_app_health_check {
+    if annotations.enable_app_health_check {
         push(
             args,
             &[
                 "--enable-app-health-check",
                 "--app-health-check-path",
-                &a.app_health_check_path,
+                &annotations.app_health_check_path,
                 "--app-health-probe-interval",
-                &a.app_health_probe_interval.to_string(),
+                &annotations.app_health_probe_interval.to_string(),
                 "--app-health-probe-timeout",
-                &a.app_health_probe_timeout.to_string(),
+                &annotations.app_health_probe_timeout.to_string(),
                 "--app-health-threshold",
-                &a.app_health_threshold.to_string(),
+                &annotations.app_health_threshold.to_string(),
             ],
         );
     }
-    if let Some(timeout) = &a.app_binding_options_timeout
-        && profiles::binding_timeout_flag(i.settings.dapr_version, timeout)
+    if let Some(timeout) = &annotations.app_binding_options_timeout
+        && profiles::binding_timeout_flag(inputs.settings.dapr_version, timeout)
     {
         push(args, &["--app-binding-options-timeout", timeout]);
     }
     for (on, flag) in [
-        (a.log_as_json, "--log-as-json"),
-        (a.enable_profiling, "--enable-profiling"),
-        (i.mtls_enabled, "--enable-mtls"),
-        (a.app_ssl, "--app-ssl"),
+        (annotations.log_as_json, "--log-as-json"),
+        (annotations.enable_profiling, "--enable-profiling"),
+        (inputs.mtls_enabled, "--enable-mtls"),
+        (annotations.app_ssl, "--app-ssl"),
     ] {
         if on {
             push(args, &[flag]);
@@ -187,51 +193,51 @@ fn behaviour(i: &SidecarInputs<'_>, args: &mut Vec<String>) {
 }
 
 /// Concurrency, request and buffer sizes, the socket, and shutdown and dissemination times.
-fn limits(a: &DaprAnnotations, args: &mut Vec<String>) {
-    if let Some(n) = a.app_max_concurrency {
+fn limits(annotations: &DaprAnnotations, args: &mut Vec<String>) {
+    if let Some(n) = annotations.app_max_concurrency {
         push(args, &["--app-max-concurrency", &n.to_string()]);
     }
-    if let Some(n) = a.http_max_request_size {
+    if let Some(n) = annotations.http_max_request_size {
         push(args, &["--dapr-http-max-request-size", &n.to_string()]);
     }
-    if !a.max_body_size.is_empty() {
-        push(args, &["--max-body-size", &a.max_body_size]);
+    if !annotations.max_body_size.is_empty() {
+        push(args, &["--max-body-size", &annotations.max_body_size]);
     }
-    if let Some(n) = a.http_read_buffer_size {
+    if let Some(n) = annotations.http_read_buffer_size {
         push(args, &["--dapr-http-read-buffer-size", &n.to_string()]);
     }
-    if !a.read_buffer_size.is_empty() {
-        push(args, &["--read-buffer-size", &a.read_buffer_size]);
+    if !annotations.read_buffer_size.is_empty() {
+        push(args, &["--read-buffer-size", &annotations.read_buffer_size]);
     }
-    if !a.unix_domain_socket_path.is_empty() {
+    if !annotations.unix_domain_socket_path.is_empty() {
         push(args, &["--unix-domain-socket", UDS_DAPRD_PATH]);
     }
-    if let Some(d) = &a.block_shutdown_duration {
+    if let Some(d) = &annotations.block_shutdown_duration {
         push(args, &["--dapr-block-shutdown-duration", d]);
     }
-    if let Some(t) = &a.actors_disseminate_timeout {
+    if let Some(t) = &annotations.actors_disseminate_timeout {
         push(args, &["--actors-disseminate-timeout", t]);
     }
 }
 
 /// The scheduler (a flag from 1.17; 1.16 passes env vars instead) and the init endpoints.
-fn control_plane(i: &SidecarInputs<'_>, args: &mut Vec<String>) {
-    if let Scheduler::Flag(address) = &i.scheduler {
+fn control_plane(inputs: &SidecarInputs<'_>, args: &mut Vec<String>) {
+    if let Scheduler::Flag(address) = &inputs.scheduler {
         push(args, &["--scheduler-host-address", address]);
     }
-    if let Some(endpoints) = &i.annotations.disable_init_endpoints {
+    if let Some(endpoints) = &inputs.annotations.disable_init_endpoints {
         push(args, &["--disable-init-endpoints", endpoints]);
     }
 }
 
 /// Debug mode: daprd runs under Delve, which listens on the debug port.
-fn under_debugger(a: &DaprAnnotations, mut args: Vec<String>) -> Vec<String> {
+fn under_debugger(annotations: &DaprAnnotations, mut args: Vec<String>) -> Vec<String> {
     let mut debug: Vec<String> = Vec::with_capacity(args.len().saturating_add(9));
     push(
         &mut debug,
         &[
             "--listen",
-            &format!(":{}", a.debug_port),
+            &format!(":{}", annotations.debug_port),
             "--accept-multiclient",
             "--headless=true",
             "--log",

@@ -51,7 +51,7 @@ pub fn injectable(app_id: &str, components: &[Value], problems: &mut Vec<Problem
         let mut container = match serde_json::from_str::<Value>(raw) {
             Ok(c @ Value::Object(_)) => c,
             _ => {
-                problems.push(Problem::new(
+                problems.push(Problem::invalid(
                     keys::component_container,
                     format!(
                         "Component {} has no container JSON; skipped",
@@ -159,7 +159,7 @@ fn injected_containers(
             .unwrap_or_default()
             .to_owned();
         if taken_names.contains(&name) {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 keys::inject_pluggable_components,
                 format!(
                     "container {} clashes with a Pod container; skipped",

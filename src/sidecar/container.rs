@@ -30,65 +30,66 @@ pub const SECCOMP_RUNTIME_DEFAULT: &str = "RuntimeDefault";
 pub const DROP_ALL: &str = "ALL";
 
 /// The daprd container, and the problems met on the way.
-pub fn build(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Container {
-    let a = i.annotations;
-    let (command, args) = command_and_args(i);
-    let mut env = daprd_env(i, problems);
-    let security_context = security_context(i, &env, problems);
-    let mut volume_mounts = i.volume_mounts.clone();
-    volume_mounts.extend(i.components_socket_mount.clone());
-    daprd_env_tail(i, &mut env);
+pub fn build(inputs: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Container {
+    let annotations = inputs.annotations;
+    let (command, args) = command_and_args(inputs);
+    let mut env = daprd_env(inputs, problems);
+    let security_context = security_context(inputs, &env, problems);
+    let mut volume_mounts = inputs.volume_mounts.clone();
+    volume_mounts.extend(inputs.components_socket_mount.clone());
+    daprd_env_tail(inputs, &mut env);
     Container {
         name: SIDECAR_CONTAINER_NAME.to_owned(),
         image: Some(
-            a.sidecar_image
+            annotations
+                .sidecar_image
                 .clone()
-                .unwrap_or_else(|| i.settings.sidecar_image.clone()),
+                .unwrap_or_else(|| inputs.settings.sidecar_image.clone()),
         ),
-        image_pull_policy: Some(i.settings.sidecar_image_pull_policy.clone()),
+        image_pull_policy: Some(inputs.settings.sidecar_image_pull_policy.clone()),
         command,
         args: Some(args),
         env: Some(env),
-        ports: Some(ports(a)),
+        ports: Some(ports(annotations)),
         resources: Some(resources(
-            a,
-            i.settings.sidecar_resources.as_ref(),
+            annotations,
+            inputs.settings.sidecar_resources.as_ref(),
             problems,
         )),
         volume_mounts: (!volume_mounts.is_empty()).then_some(volume_mounts),
-        readiness_probe: Some(readiness_probe(a)),
-        liveness_probe: Some(liveness_probe(a)),
+        readiness_probe: Some(readiness_probe(annotations)),
+        liveness_probe: Some(liveness_probe(annotations)),
         security_context: Some(security_context),
-        restart_policy: i
+        restart_policy: inputs
             .native_sidecar
             .then(|| NATIVE_SIDECAR_RESTART_POLICY.to_owned()),
         ..Default::default()
     }
 }
 
-fn ports(a: &DaprAnnotations) -> Vec<k8s_openapi::api::core::v1::ContainerPort> {
+fn ports(annotations: &DaprAnnotations) -> Vec<k8s_openapi::api::core::v1::ContainerPort> {
     let mut ports = vec![
         port(HTTP_PORT_NAME, SIDECAR_HTTP_PORT),
-        port(GRPC_PORT_NAME, a.grpc_port),
-        port(INTERNAL_GRPC_PORT_NAME, a.internal_grpc_port),
-        port(METRICS_PORT_NAME, a.metrics_port),
+        port(GRPC_PORT_NAME, annotations.grpc_port),
+        port(INTERNAL_GRPC_PORT_NAME, annotations.internal_grpc_port),
+        port(METRICS_PORT_NAME, annotations.metrics_port),
     ];
-    if a.enable_debug {
-        ports.push(port(DEBUG_PORT_NAME, a.debug_port));
+    if annotations.enable_debug {
+        ports.push(port(DEBUG_PORT_NAME, annotations.debug_port));
     }
     ports
 }
 
 /// The binary goes first in the arguments, or alone in `command` for virtual kubelets that
 /// ignore the image's ENTRYPOINT.
-fn command_and_args(i: &SidecarInputs<'_>) -> (Option<Vec<String>>, Vec<String>) {
-    let binary = if i.annotations.enable_debug {
+fn command_and_args(inputs: &SidecarInputs<'_>) -> (Option<Vec<String>>, Vec<String>) {
+    let binary = if inputs.annotations.enable_debug {
         DLV_BINARY
     } else {
         DAPRD_BINARY
     };
-    let flags = daprd_args(i);
-    if i.set_command {
+    let flags = daprd_args(inputs);
+    if inputs.set_command {
         return (Some(vec![binary.to_owned()]), flags);
     }
     let mut args = Vec::with_capacity(flags.len().saturating_add(1));
@@ -97,31 +98,31 @@ fn command_and_args(i: &SidecarInputs<'_>) -> (Option<Vec<String>>, Vec<String>)
     (None, args)
 }
 
-fn readiness_probe(a: &DaprAnnotations) -> Probe {
+fn readiness_probe(annotations: &DaprAnnotations) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
             path: Some(HEALTHZ_PATH.to_owned()),
             port: IntOrString::Int(SIDECAR_PUBLIC_PORT),
             ..Default::default()
         }),
-        initial_delay_seconds: Some(a.readiness_probe_delay_seconds),
-        timeout_seconds: Some(a.readiness_probe_timeout_seconds),
-        period_seconds: Some(a.readiness_probe_period_seconds),
-        failure_threshold: Some(a.readiness_probe_threshold),
+        initial_delay_seconds: Some(annotations.readiness_probe_delay_seconds),
+        timeout_seconds: Some(annotations.readiness_probe_timeout_seconds),
+        period_seconds: Some(annotations.readiness_probe_period_seconds),
+        failure_threshold: Some(annotations.readiness_probe_threshold),
         ..Default::default()
     }
 }
 
-fn liveness_probe(a: &DaprAnnotations) -> Probe {
+fn liveness_probe(annotations: &DaprAnnotations) -> Probe {
     Probe {
         tcp_socket: Some(TCPSocketAction {
             port: IntOrString::Int(SIDECAR_PUBLIC_PORT),
             ..Default::default()
         }),
-        initial_delay_seconds: Some(a.liveness_probe_delay_seconds),
-        timeout_seconds: Some(a.liveness_probe_timeout_seconds),
-        period_seconds: Some(a.liveness_probe_period_seconds),
-        failure_threshold: Some(a.liveness_probe_threshold),
+        initial_delay_seconds: Some(annotations.liveness_probe_delay_seconds),
+        timeout_seconds: Some(annotations.liveness_probe_timeout_seconds),
+        period_seconds: Some(annotations.liveness_probe_period_seconds),
+        failure_threshold: Some(annotations.liveness_probe_threshold),
         ..Default::default()
     }
 }
@@ -138,7 +139,7 @@ struct Resource<'a> {
 /// The setting `sidecarResources`, then the four resource annotations over it, field by
 /// field; one invalid annotation drops all four annotations, as in Dapr.
 fn resources(
-    a: &DaprAnnotations,
+    annotations: &DaprAnnotations,
     defaults: Option<&SidecarResources>,
     problems: &mut Vec<Problem>,
 ) -> ResourceRequirements {
@@ -153,28 +154,28 @@ fn resources(
     let entries = [
         entry(
             keys::sidecar_cpu_request,
-            &a.sidecar_cpu_request,
+            &annotations.sidecar_cpu_request,
             defaults.requests.cpu,
             true,
             "cpu",
         ),
         entry(
             keys::sidecar_cpu_limit,
-            &a.sidecar_cpu_limit,
+            &annotations.sidecar_cpu_limit,
             defaults.limits.cpu,
             false,
             "cpu",
         ),
         entry(
             keys::sidecar_memory_request,
-            &a.sidecar_memory_request,
+            &annotations.sidecar_memory_request,
             defaults.requests.memory,
             true,
             "memory",
         ),
         entry(
             keys::sidecar_memory_limit,
-            &a.sidecar_memory_limit,
+            &annotations.sidecar_memory_limit,
             defaults.limits.memory,
             false,
             "memory",
@@ -225,7 +226,7 @@ fn request_above_limit(entries: &[Resource<'_>; 4], problems: &mut Vec<Problem>)
         if let (Some(r), Some(l)) = (chosen(request), chosen(limit))
             && nano_value(&r) > nano_value(&l)
         {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 request.key,
                 format!(
                     "{resource} request {} exceeds limit {}; all 4 ignored",
@@ -240,27 +241,27 @@ fn request_above_limit(entries: &[Resource<'_>; 4], problems: &mut Vec<Problem>)
 }
 
 fn security_context(
-    i: &SidecarInputs<'_>,
+    inputs: &SidecarInputs<'_>,
     env: &[EnvVar],
     problems: &mut Vec<Problem>,
 ) -> SecurityContext {
-    let s = i.settings;
+    let settings = inputs.settings;
     let mut sc = SecurityContext {
         allow_privilege_escalation: Some(false),
-        run_as_non_root: Some(s.run_as_non_root),
-        run_as_user: s.run_as_user,
-        run_as_group: s.run_as_group,
-        read_only_root_filesystem: Some(s.read_only_root_filesystem),
+        run_as_non_root: Some(settings.run_as_non_root),
+        run_as_user: settings.run_as_user,
+        run_as_group: settings.run_as_group,
+        read_only_root_filesystem: Some(settings.read_only_root_filesystem),
         ..Default::default()
     };
-    let seccomp = &i.annotations.sidecar_seccomp_profile_type;
+    let seccomp = &inputs.annotations.sidecar_seccomp_profile_type;
     if !seccomp.is_empty() {
         sc.seccomp_profile = Some(SeccompProfile {
             type_: seccomp.clone(),
             ..Default::default()
         });
     }
-    if s.drop_all_capabilities {
+    if settings.drop_all_capabilities {
         sc.capabilities = Some(drop_all());
     }
     if env.iter().any(|e| e.name == env::SSL_CERT_DIR) {
@@ -273,7 +274,7 @@ fn security_context(
         sc.run_as_user = None;
         sc.run_as_group = None;
     }
-    if s.security_profile == SecurityProfile::Restricted {
+    if settings.security_profile == SecurityProfile::Restricted {
         restrict(&mut sc, problems);
     }
     sc

@@ -18,38 +18,46 @@ use crate::profiles::{self, Scheduler};
 
 /// daprd's env: the control plane, then the annotations' vars with `DAPR_ENV_KEYS`, then the
 /// component socket folder and the API tokens.
-pub fn daprd_env(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Vec<EnvVar> {
-    let a = i.annotations;
-    let s = i.settings;
+pub fn daprd_env(inputs: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Vec<EnvVar> {
+    let annotations = inputs.annotations;
+    let settings = inputs.settings;
     let mut vars = vec![
-        plain_env(env::NAMESPACE, i.namespace),
-        plain_env(env::TRUST_ANCHORS, i.trust_anchors),
+        plain_env(env::NAMESPACE, inputs.namespace),
+        plain_env(env::TRUST_ANCHORS, inputs.trust_anchors),
         field_ref_env(env::POD_NAME, "metadata.name"),
-        plain_env(env::CONTROL_PLANE_NAMESPACE, &s.control_plane_namespace),
+        plain_env(
+            env::CONTROL_PLANE_NAMESPACE,
+            &settings.control_plane_namespace,
+        ),
         plain_env(
             env::CONTROL_PLANE_TRUST_DOMAIN,
-            &s.control_plane_trust_domain,
+            &settings.control_plane_trust_domain,
         ),
     ];
-    if s.enable_k8s_downward_apis {
+    if settings.enable_k8s_downward_apis {
         vars.push(field_ref_env(env::HOST_IP, "status.podIP"));
     }
-    if let Scheduler::Env { address, dns_a } = &i.scheduler {
+    if let Scheduler::Env { address, dns_a } = &inputs.scheduler {
         vars.push(plain_env(env::SCHEDULER_HOST_ADDRESS, address));
         vars.push(plain_env(env::SCHEDULER_HOST_ADDRESS_DNS_A, dns_a));
     }
-    if profiles::skip_reminder_migration(s.dapr_version, s.skip_reminder_migration) {
+    if profiles::skip_reminder_migration(settings.dapr_version, settings.skip_reminder_migration) {
         vars.push(plain_env(env::SKIP_REMINDER_MIGRATION, "true"));
     }
     let ParsedEnv {
         keys: mut env_keys,
         vars: plain,
-    } = parse(&a.env, false, keys::env, problems);
+    } = parse(&annotations.env, false, keys::env, problems);
     vars.extend(plain);
     let ParsedEnv {
         keys: secret_keys,
         vars: secret,
-    } = parse(&a.env_from_secret, true, keys::env_from_secret, problems);
+    } = parse(
+        &annotations.env_from_secret,
+        true,
+        keys::env_from_secret,
+        problems,
+    );
     vars.extend(secret);
     env_keys.extend(secret_keys);
     if !env_keys.is_empty() {
@@ -60,40 +68,40 @@ pub fn daprd_env(i: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Vec<EnvV
 
 /// What daprd's env gets after the securityContext is decided: the components' socket folder
 /// and the token Secrets.
-pub fn daprd_env_tail(i: &SidecarInputs<'_>, vars: &mut Vec<EnvVar>) {
-    let a = i.annotations;
-    if let Some(mount) = &i.components_socket_mount {
+pub fn daprd_env_tail(inputs: &SidecarInputs<'_>, vars: &mut Vec<EnvVar>) {
+    let annotations = inputs.annotations;
+    if let Some(mount) = &inputs.components_socket_mount {
         vars.push(plain_env(env::COMPONENT_SOCKETS_FOLDER, &mount.mount_path));
     }
-    if !a.api_token_secret.is_empty() {
+    if !annotations.api_token_secret.is_empty() {
         vars.push(secret_env(
             env::API_TOKEN,
-            &a.api_token_secret,
+            &annotations.api_token_secret,
             env::TOKEN_SECRET_KEY,
         ));
     }
-    if !a.app_token_secret.is_empty() {
+    if !annotations.app_token_secret.is_empty() {
         vars.push(secret_env(
             env::APP_API_TOKEN,
-            &a.app_token_secret,
+            &annotations.app_token_secret,
             env::TOKEN_SECRET_KEY,
         ));
     }
 }
 
 /// The env of each app container: daprd's ports, and `APP_PROTOCOL` when Dapr knows it.
-pub fn app_env(a: &DaprAnnotations, problems: &mut Vec<Problem>) -> Vec<Item> {
+pub fn app_env(annotations: &DaprAnnotations, problems: &mut Vec<Problem>) -> Vec<Item> {
     let mut vars = vec![
         plain_env(env::APP_HTTP_PORT, &SIDECAR_HTTP_PORT.to_string()),
-        plain_env(env::APP_GRPC_PORT, &a.grpc_port.to_string()),
+        plain_env(env::APP_GRPC_PORT, &annotations.grpc_port.to_string()),
     ];
-    let protocol = app_protocol_env_value(a);
+    let protocol = app_protocol_env_value(annotations);
     if protocol.is_empty() {
-        problems.push(Problem::new(
+        problems.push(Problem::invalid(
             keys::app_protocol,
             format!(
                 "{} is unknown (http, https, grpc, grpcs, h2c); APP_PROTOCOL not set",
-                quote(&a.app_protocol)
+                quote(&annotations.app_protocol)
             ),
         ));
     } else {
@@ -103,20 +111,20 @@ pub fn app_env(a: &DaprAnnotations, problems: &mut Vec<Problem>) -> Vec<Item> {
 }
 
 /// `APP_PROTOCOL` for app containers: Dapr's `GetAppProtocol` (empty: not added).
-pub fn app_protocol_env_value(a: &DaprAnnotations) -> &'static str {
-    match a.app_protocol.to_ascii_lowercase().as_str() {
+pub fn app_protocol_env_value(annotations: &DaprAnnotations) -> &'static str {
+    match annotations.app_protocol.to_ascii_lowercase().as_str() {
         "grpcs" => "grpcs",
         "https" => "https",
         "h2c" => "h2c",
         "http" | "" => {
-            if a.app_ssl && !a.app_protocol.is_empty() {
+            if annotations.app_ssl && !annotations.app_protocol.is_empty() {
                 "https"
             } else {
                 "http"
             }
         }
         "grpc" => {
-            if a.app_ssl {
+            if annotations.app_ssl {
                 "grpcs"
             } else {
                 "grpc"
@@ -155,15 +163,15 @@ pub fn split_entries(value: &str) -> Vec<&str> {
     let bytes = value.as_bytes();
     let mut entries = Vec::new();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (inputs, &b) in bytes.iter().enumerate() {
         let after = bytes
-            .get(i..)
+            .get(inputs..)
             .unwrap_or_default()
             .get(1..)
             .unwrap_or_default();
         if b == b',' && splits_at(after) {
-            entries.push(value.get(start..i).unwrap_or_default());
-            start = i.saturating_add(1);
+            entries.push(value.get(start..inputs).unwrap_or_default());
+            start = inputs.saturating_add(1);
         }
     }
     entries.push(value.get(start..).unwrap_or_default());
@@ -197,7 +205,7 @@ pub fn parse(
     for entry in split_entries(value) {
         let entry = entry.trim();
         let Some((name, v)) = entry.split_once('=') else {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!(
                     "entry {} has no '='; dropped (use NAME=value)",
@@ -207,7 +215,7 @@ pub fn parse(
             continue;
         };
         if !is_env_var_name(name) {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!("{} is not a valid env var name; dropped", quote(name)),
             ));
@@ -219,7 +227,7 @@ pub fn parse(
                 Some((secret, secret_key)) => {
                     parsed.vars.push(secret_env(name, &secret, &secret_key))
                 }
-                None => problems.push(Problem::new(
+                None => problems.push(Problem::invalid(
                     key,
                     format!(
                         "{}: {} is not secret or secret:key; skipped",

@@ -35,7 +35,7 @@ use inputs::SidecarInputs;
 /// Dapr 1.16 to 1.18: checks, lookups, then the plan. `from_owner`: a Pod without app id and
 /// name takes its owner's name. Without a cluster (a pod template) nothing is looked up and
 /// the plan is made with no cluster facts: it says what the Pods will be told.
-pub fn inject(
+pub fn plan(
     view: &PodView,
     namespace: &str,
     from_owner: bool,
@@ -52,7 +52,7 @@ pub fn inject(
             .map_err(|reason| Rejection::new(reason, &problems))?,
         None => Facts::default(),
     };
-    plan(
+    plan_from_facts(
         view,
         namespace,
         &annotations,
@@ -109,8 +109,8 @@ fn read_annotations(
 }
 
 /// The daprd image must match `allowedSidecarImages`.
-fn check_image(a: &DaprAnnotations, settings: &Settings) -> Result<(), Reason> {
-    let image = a
+fn check_image(annotations: &DaprAnnotations, settings: &Settings) -> Result<(), Reason> {
+    let image = annotations
         .sidecar_image
         .as_deref()
         .unwrap_or(&settings.sidecar_image);
@@ -125,22 +125,31 @@ fn check_image(a: &DaprAnnotations, settings: &Settings) -> Result<(), Reason> {
 }
 
 /// The pure part: with the cluster's facts known, what the Pod receives.
-pub fn plan(
+pub fn plan_from_facts(
     view: &PodView,
     namespace: &str,
-    a: &DaprAnnotations,
+    annotations: &DaprAnnotations,
     app_id: String,
     facts: Facts,
     settings: &Settings,
     mut problems: Vec<Problem>,
 ) -> Result<Plan, Rejection> {
     let injected = components::injectable(&app_id, &facts.components, &mut problems);
-    let (declared, app_containers) = components::declared_and_app_containers(a, view);
-    let volumes = volumes::daprd_volumes(a, view, settings, &mut problems);
-    let components = components::additions(a, settings, view, declared, injected, &mut problems);
-    let native_sidecar = a.enable_native_sidecar.unwrap_or(settings.native_sidecar);
+    let (declared, app_containers) = components::declared_and_app_containers(annotations, view);
+    let volumes = volumes::daprd_volumes(annotations, view, settings, &mut problems);
+    let components = components::additions(
+        annotations,
+        settings,
+        view,
+        declared,
+        injected,
+        &mut problems,
+    );
+    let native_sidecar = annotations
+        .enable_native_sidecar
+        .unwrap_or(settings.native_sidecar);
     let inputs = SidecarInputs {
-        annotations: a,
+        annotations,
         settings,
         namespace,
         app_id: &app_id,
@@ -150,16 +159,16 @@ pub fn plan(
         set_command: tolerates_entrypoint_removal(view, settings),
         volume_mounts: volumes.daprd_mounts,
         components_socket_mount: components.as_ref().map(|(mount, _)| mount.clone()),
-        scheduler: scheduler(a, settings),
+        scheduler: scheduler(annotations, settings),
     };
     let container = container::build(&inputs, &mut problems);
     reject_invalid_annotations(settings, &problems)?;
-    let app_env = env::app_env(a, &mut problems);
+    let app_env = env::app_env(annotations, &mut problems);
     let additions = Additions {
         volumes: volumes.volumes,
         sidecar: Item::container(&container),
         native_sidecar,
-        labels: labels(a, &app_id),
+        labels: labels(annotations, &app_id),
         app_containers,
         app_env,
         app_mounts: volumes.app_mounts.iter().map(Item::mount).collect(),
@@ -184,15 +193,15 @@ fn tolerates_entrypoint_removal(view: &PodView, settings: &Settings) -> bool {
             .any(|t| ignored.iter().any(|i| i.equals_pod_toleration(t)))
 }
 
-fn scheduler(a: &DaprAnnotations, s: &Settings) -> profiles::Scheduler {
+fn scheduler(annotations: &DaprAnnotations, settings: &Settings) -> profiles::Scheduler {
     profiles::scheduler(
-        s.dapr_version,
+        settings.dapr_version,
         SchedulerInputs {
-            annotation: a.scheduler_host_address.as_deref(),
-            enabled: s.scheduler_enabled,
-            replicas: s.scheduler_replicas_1_16(),
-            control_plane_namespace: &s.control_plane_namespace,
-            cluster_domain: &s.cluster_domain,
+            annotation: annotations.scheduler_host_address.as_deref(),
+            enabled: settings.scheduler_enabled,
+            replicas: settings.scheduler_replicas_1_16(),
+            control_plane_namespace: &settings.control_plane_namespace,
+            cluster_domain: &settings.cluster_domain,
         },
     )
 }
@@ -216,10 +225,13 @@ fn reject_invalid_annotations(settings: &Settings, problems: &[Problem]) -> Resu
     ))
 }
 
-fn labels(a: &DaprAnnotations, app_id: &str) -> Vec<(&'static str, String)> {
+fn labels(annotations: &DaprAnnotations, app_id: &str) -> Vec<(&'static str, String)> {
     vec![
         (label::SIDECAR_INJECTED, "true".to_owned()),
         (label::APP_ID, app_id.to_owned()),
-        (label::METRICS_ENABLED, a.enable_metrics.to_string()),
+        (
+            label::METRICS_ENABLED,
+            annotations.enable_metrics.to_string(),
+        ),
     ]
 }

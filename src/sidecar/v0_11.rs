@@ -68,7 +68,7 @@ impl Annotations<'_> {
         match self.raw(key) {
             None => Ok(None),
             Some(v) => v.parse::<i32>().map(Some).map_err(|_| {
-                problems.push(Problem::new(
+                problems.push(Problem::invalid(
                     key,
                     format!("{} is not an integer; ignored", quote(v)),
                 ));
@@ -91,7 +91,7 @@ impl Annotations<'_> {
         match self.int32(key, problems) {
             Ok(Some(n)) if range.contains(&n) => n,
             Ok(Some(n)) => {
-                problems.push(Problem::new(
+                problems.push(Problem::invalid(
                     key,
                     format!("\"{n}\" is out of range; ignored"),
                 ));
@@ -116,7 +116,11 @@ impl Annotations<'_> {
     }
 }
 
-fn probe(a: &Annotations<'_>, keys: [&'static str; 4], problems: &mut Vec<Problem>) -> Probe {
+fn probe(
+    annotations: &Annotations<'_>,
+    keys: [&'static str; 4],
+    problems: &mut Vec<Problem>,
+) -> Probe {
     let [delay, timeout, period, threshold] = keys;
     let non_negative = 0..=i32::MAX;
     Probe {
@@ -125,16 +129,36 @@ fn probe(a: &Annotations<'_>, keys: [&'static str; 4], problems: &mut Vec<Proble
             port: IntOrString::Int(HTTP_PORT),
             ..Default::default()
         }),
-        initial_delay_seconds: Some(a.int32_or(delay, PROBE_DELAY, non_negative.clone(), problems)),
-        timeout_seconds: Some(a.int32_or(timeout, PROBE_TIMEOUT, non_negative.clone(), problems)),
-        period_seconds: Some(a.int32_or(period, PROBE_PERIOD, non_negative.clone(), problems)),
-        failure_threshold: Some(a.int32_or(threshold, PROBE_THRESHOLD, non_negative, problems)),
+        initial_delay_seconds: Some(annotations.int32_or(
+            delay,
+            PROBE_DELAY,
+            non_negative.clone(),
+            problems,
+        )),
+        timeout_seconds: Some(annotations.int32_or(
+            timeout,
+            PROBE_TIMEOUT,
+            non_negative.clone(),
+            problems,
+        )),
+        period_seconds: Some(annotations.int32_or(
+            period,
+            PROBE_PERIOD,
+            non_negative.clone(),
+            problems,
+        )),
+        failure_threshold: Some(annotations.int32_or(
+            threshold,
+            PROBE_THRESHOLD,
+            non_negative,
+            problems,
+        )),
         ..Default::default()
     }
 }
 
 /// 0.11 parsed a resource annotation as soon as it was present; one failure dropped all four.
-fn resources(a: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequirements {
+fn resources(annotations: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequirements {
     let mut requirements = ResourceRequirements::default();
     let entries = [
         (keys::sidecar_cpu_limit, "cpu", false),
@@ -143,9 +167,11 @@ fn resources(a: &Annotations<'_>, problems: &mut Vec<Problem>) -> ResourceRequir
         (keys::sidecar_memory_request, "memory", true),
     ];
     for (key, resource, is_request) in entries {
-        let Some(value) = a.raw(key) else { continue };
+        let Some(value) = annotations.raw(key) else {
+            continue;
+        };
         if let Err(reason) = quantity::validate(value) {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!(
                     "{} is not a quantity ({}); all 4 ignored",
@@ -207,7 +233,7 @@ fn certificates(
 
 /// What the 0.11 sidecar is built from, once read and looked up.
 struct Inputs<'a> {
-    a: Annotations<'a>,
+    annotations: Annotations<'a>,
     view: &'a PodView,
     namespace: &'a str,
     settings: &'a Settings,
@@ -222,14 +248,17 @@ struct Inputs<'a> {
 
 /// 0.11's app id: `dapr.io/app-id`, else the removed `dapr.io/id`, else the Pod's name.
 pub fn app_id_of(view: &PodView) -> String {
-    let a = Annotations {
+    let annotations = Annotations {
         map: &view.annotations,
     };
-    a.string_or(keys::app_id, &a.string_or(removed::ID, &view.name))
+    annotations.string_or(
+        keys::app_id,
+        &annotations.string_or(removed::ID, &view.name),
+    )
 }
 
 /// The 0.11 sidecar; without a cluster (a pod template) mTLS and the Secret are not looked up.
-pub fn inject(
+pub fn plan(
     view: &PodView,
     namespace: &str,
     settings: &Settings,
@@ -238,22 +267,22 @@ pub fn inject(
     // Only keys 0.11 knows are read below; the others get a warning.
     let mut problems = unknown::check(&view.annotations, true);
     problems.extend(profiles::known_annotations(settings.dapr_version, &view.annotations).1);
-    let a = Annotations {
+    let annotations = Annotations {
         map: &view.annotations,
     };
     let app_id = app_id_of(view);
     app_id::validate(&app_id).map_err(|r| Rejection::new(r, &problems))?;
-    let app_port = a
+    let app_port = annotations
         .int32_with_alias(keys::app_port, removed::PORT, &mut problems)
         .map_err(|r| Rejection::new(r, &problems))?;
-    let max_concurrency = a
+    let max_concurrency = annotations
         .int32_with_alias(
             keys::app_max_concurrency,
             removed::MAX_CONCURRENCY,
             &mut problems,
         )
         .map_or(DEFAULT_MAX_CONCURRENCY, i64::from);
-    let metrics_port = a.int32_or(
+    let metrics_port = annotations.int32_or(
         keys::metrics_port,
         DEFAULT_METRICS_PORT,
         1..=65535,
@@ -268,7 +297,7 @@ pub fn inject(
         _ => Default::default(),
     };
     let inputs = Inputs {
-        a,
+        annotations,
         view,
         namespace,
         settings,
@@ -279,18 +308,18 @@ pub fn inject(
         mtls_enabled,
         certificates,
     };
-    plan(&inputs, problems, log_notes)
+    plan_from_inputs(&inputs, problems, log_notes)
 }
 
 /// The pure part: the container and what the app containers receive.
-fn plan(
-    i: &Inputs<'_>,
+fn plan_from_inputs(
+    inputs: &Inputs<'_>,
     mut problems: Vec<Problem>,
     log_notes: Vec<String>,
 ) -> Result<Plan, Rejection> {
-    let container = container(i, &mut problems);
+    let container = container(inputs, &mut problems);
     // The app's mount is copied whole, fields unknown to k8s-openapi included.
-    let sidecar = match i.view.service_account_mount() {
+    let sidecar = match inputs.view.service_account_mount() {
         Some(mount) => {
             let mut sidecar = Item::container(&container)
                 .value()
@@ -311,38 +340,38 @@ fn plan(
         sidecar,
         native_sidecar: false,
         labels: Vec::new(),
-        app_containers: (0..i.view.containers.len()).collect(),
+        app_containers: (0..inputs.view.containers.len()).collect(),
         app_env,
         app_mounts: Vec::new(),
         components: None,
     };
     Ok(Plan {
         additions,
-        app_id: i.app_id.clone(),
-        image: i.settings.sidecar_image.clone(),
+        app_id: inputs.app_id.clone(),
+        image: inputs.settings.sidecar_image.clone(),
         problems,
         log_notes,
     })
 }
 
-fn container(i: &Inputs<'_>, problems: &mut Vec<Problem>) -> Container {
-    let a = &i.a;
+fn container(inputs: &Inputs<'_>, problems: &mut Vec<Problem>) -> Container {
+    let annotations = &inputs.annotations;
     Container {
         name: SIDECAR_CONTAINER_NAME.to_owned(),
-        image: Some(i.settings.sidecar_image.clone()),
+        image: Some(inputs.settings.sidecar_image.clone()),
         image_pull_policy: Some(PULL_POLICY.to_owned()),
         command: Some(vec![DAPRD_BINARY.to_owned()]),
-        args: Some(args(i)),
-        env: Some(daprd_env(i)),
+        args: Some(args(inputs)),
+        env: Some(daprd_env(inputs)),
         ports: Some(vec![
             port(HTTP_PORT_NAME, HTTP_PORT),
             port(GRPC_PORT_NAME, GRPC_PORT),
             port(INTERNAL_GRPC_PORT_NAME, INTERNAL_GRPC_PORT),
-            port(METRICS_PORT_NAME, i.metrics_port),
+            port(METRICS_PORT_NAME, inputs.metrics_port),
         ]),
-        resources: Some(resources(a, problems)),
+        resources: Some(resources(annotations, problems)),
         liveness_probe: Some(probe(
-            a,
+            annotations,
             [
                 keys::liveness_probe_delay_seconds,
                 keys::liveness_probe_timeout_seconds,
@@ -352,7 +381,7 @@ fn container(i: &Inputs<'_>, problems: &mut Vec<Problem>) -> Container {
             problems,
         )),
         readiness_probe: Some(probe(
-            a,
+            annotations,
             [
                 keys::readiness_probe_delay_seconds,
                 keys::readiness_probe_timeout_seconds,
@@ -366,17 +395,17 @@ fn container(i: &Inputs<'_>, problems: &mut Vec<Problem>) -> Container {
 }
 
 /// mTLS only when it is on and trust anchors were found.
-fn certificates_present(i: &Inputs<'_>) -> bool {
-    let [anchors, ..] = &i.certificates;
-    i.mtls_enabled && !anchors.is_empty()
+fn certificates_present(inputs: &Inputs<'_>) -> bool {
+    let [anchors, ..] = &inputs.certificates;
+    inputs.mtls_enabled && !anchors.is_empty()
 }
 
 /// 0.11's argument order: every flag always there, addresses on port 80.
-fn args(i: &Inputs<'_>) -> Vec<String> {
-    let a = &i.a;
+fn args(inputs: &Inputs<'_>) -> Vec<String> {
+    let annotations = &inputs.annotations;
     let (cp_ns, cd) = (
-        &i.settings.control_plane_namespace,
-        &i.settings.cluster_domain,
+        &inputs.settings.control_plane_namespace,
+        &inputs.settings.cluster_domain,
     );
     let mut args: Vec<String> = [
         "--mode",
@@ -388,63 +417,70 @@ fn args(i: &Inputs<'_>) -> Vec<String> {
         "--dapr-internal-grpc-port",
         &INTERNAL_GRPC_PORT.to_string(),
         "--app-port",
-        &if i.app_port > 0 {
-            i.app_port.to_string()
+        &if inputs.app_port > 0 {
+            inputs.app_port.to_string()
         } else {
             String::new()
         },
         "--app-id",
-        &i.app_id,
+        &inputs.app_id,
         "--control-plane-address",
         &format!("{}.{cp_ns}.svc.{cd}:80", service::API),
         "--app-protocol",
-        &a.string_or(keys::app_protocol, &a.string_or(removed::PROTOCOL, "http")),
+        &annotations.string_or(
+            keys::app_protocol,
+            &annotations.string_or(removed::PROTOCOL, "http"),
+        ),
         "--placement-host-address",
         &format!("{}.{cp_ns}.svc.{cd}:80", service::PLACEMENT_0_11),
         "--config",
-        a.raw(keys::config).unwrap_or_default(),
+        annotations.raw(keys::config).unwrap_or_default(),
         "--log-level",
-        &a.string_or(keys::log_level, "info"),
+        &annotations.string_or(keys::log_level, "info"),
         "--app-max-concurrency",
-        &i.max_concurrency.to_string(),
+        &inputs.max_concurrency.to_string(),
         "--sentry-address",
         &format!("{}.{cp_ns}.svc.{cd}:80", service::SENTRY),
         "--metrics-port",
-        &i.metrics_port.to_string(),
+        &inputs.metrics_port.to_string(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    if a.truthy(keys::log_as_json) {
+    if annotations.truthy(keys::log_as_json) {
         args.push("--log-as-json".to_owned());
     }
-    if a.truthy(keys::enable_profiling) || a.truthy(removed::PROFILING) {
+    if annotations.truthy(keys::enable_profiling) || annotations.truthy(removed::PROFILING) {
         args.push("--enable-profiling".to_owned());
     }
-    if certificates_present(i) {
+    if certificates_present(inputs) {
         args.push("--enable-mtls".to_owned());
     }
     args
 }
 
-fn daprd_env(i: &Inputs<'_>) -> Vec<EnvVar> {
+fn daprd_env(inputs: &Inputs<'_>) -> Vec<EnvVar> {
     let mut vars = vec![
         field_ref_env(env::HOST_IP, "status.podIP"),
-        plain_env(env::NAMESPACE, i.namespace),
+        plain_env(env::NAMESPACE, inputs.namespace),
     ];
-    if certificates_present(i) {
-        let [anchors, chain, key] = &i.certificates;
+    if certificates_present(inputs) {
+        let [anchors, chain, key] = &inputs.certificates;
         vars.extend([
             plain_env(env::TRUST_ANCHORS, anchors),
             plain_env(env::CERT_CHAIN, chain),
             plain_env(env::CERT_KEY, key),
             plain_env(
                 env::SENTRY_LOCAL_IDENTITY,
-                &format!("{}:{}", i.namespace, i.view.service_account_name),
+                &format!("{}:{}", inputs.namespace, inputs.view.service_account_name),
             ),
         ]);
     }
-    if let Some(secret) = i.a.raw(keys::api_token_secret).filter(|s| !s.is_empty()) {
+    if let Some(secret) = inputs
+        .annotations
+        .raw(keys::api_token_secret)
+        .filter(|s| !s.is_empty())
+    {
         vars.push(secret_env(env::API_TOKEN, secret, env::TOKEN_SECRET_KEY));
     }
     vars

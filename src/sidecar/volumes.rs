@@ -91,7 +91,7 @@ fn parse_mounts(
             [name, path] if !name.is_empty() && !path.is_empty() => {
                 mounts.push(mount(name, path, read_only))
             }
-            _ => problems.push(Problem::new(
+            _ => problems.push(Problem::invalid(
                 key,
                 format!("entry {} is not volume:path; dropped", quote(entry)),
             )),
@@ -118,7 +118,7 @@ pub fn user_mounts(
     let mut mounts: Vec<VolumeMount> = Vec::with_capacity(candidates.len());
     for (key, m) in candidates {
         if !pod.has_volume(&m.name) {
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!(
                     "volume {} does not exist in the Pod; mount skipped",
@@ -131,7 +131,7 @@ pub fn user_mounts(
             || taken.contains(&m.mount_path.as_str())
         {
             // The API server rejects two mounts at one path in a container.
-            problems.push(Problem::new(
+            problems.push(Problem::invalid(
                 key,
                 format!(
                     "mount path {} is already used in daprd; mount skipped",
