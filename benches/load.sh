@@ -106,6 +106,11 @@ done
 curl -sf "http://127.0.0.1:$READY_PORT/readiness" >/dev/null 2>&1 ||
   { echo "policy-server was not ready after 60 s:" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
+# The server's memory at rest, and its CPU time so far (clock ticks), for the PolicyServer's
+# requests and limits (examples/policy-server.yaml).
+rss_idle=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status")
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+
 # Both answer, and the policy injects, before anything is timed.
 for policy in "${modules[@]}"; do
   allowed=$(curl -sf -X POST -H 'Content-Type: application/json' --data @"$WORK/review.json" \
@@ -130,6 +135,7 @@ to_ms() {
 }
 
 for module in "${modules[@]}"; do measure "$module" >/dev/null; done # warm-up
+ticks_start=$(cpu_ticks)
 # Rounds of each, alternating, so that a drift of the machine shows as a spread, not as a ratio.
 runs=()
 for _ in $(seq 1 "$ROUNDS"); do
@@ -152,3 +158,7 @@ printf '%s\n' "${runs[@]}" | awk '
     printf "policy/floor, means of the runs: requests/s %.2fx, p99 %.2fx\n", (r["dapr"] / n["dapr"]) / (r["floor"] / n["floor"]), (p["dapr"] / n["dapr"]) / (p["floor"] / n["floor"])
     if (n["ideal"]) printf "ideal/floor: requests/s %.2fx, p99 %.2fx\n", (r["ideal"] / n["ideal"]) / (r["floor"] / n["floor"]), (p["ideal"] / n["ideal"]) / (p["floor"] / n["floor"])
   }'
+requests=$(printf '%s\n' "${runs[@]}" | awk -v s="$SECONDS_PER_RUN" '{n += $2 * s} END {printf "%d", n}')
+rss_peak=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status")
+cpu_seconds=$(echo "scale=2; ($(cpu_ticks) - ticks_start) / $(getconf CLK_TCK)" | bc)
+echo "policy-server memory: $((rss_idle / 1024)) MiB at rest with ${#modules[@]} modules, $((rss_peak / 1024)) MiB at peak; CPU: $cpu_seconds s for about $requests requests"

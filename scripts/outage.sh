@@ -7,10 +7,11 @@
 #   export KUBECONFIG=...   # as up.sh prints
 #   scripts/outage.sh Fail  # or Ignore, matching FAILURE_POLICY
 #
-# It creates a Dapr Deployment with 2 Pods, kills policy-server, scales the Deployment to
-# SCALE Pods and applies a Deployment without Dapr (PLAIN Pods) while policy-server is down
-# for OUTAGE seconds, starts policy-server again with the same command line, and waits until
-# the Dapr Deployment has all its Pods. It prints what it saw at each step, the Pods with and
+# It creates a Dapr Deployment with BEFORE Pods, kills policy-server, and while it is down for
+# OUTAGE seconds: deletes DELETE of those Pods (as a node drain would), scales the Deployment
+# to SCALE Pods and applies a Deployment without Dapr (PLAIN Pods). Then it starts
+# policy-server again with the same command line, and waits until the Dapr Deployment has all
+# its Pods. It prints what it saw at each step, the Pods with and
 # without daprd, what `dapr-inject check` names, and the events the API server recorded.
 # Exit 0 when the outcome is the one expected for the failure policy:
 #   Fail:   every Dapr Pod has daprd, and check names none;
@@ -18,10 +19,10 @@
 set -euo pipefail
 MODE=${1:?usage: outage.sh Fail|Ignore}
 KUBE_RUN=${KUBE_RUN:-${KUBE_HOME:?set KUBE_HOME or KUBE_RUN as for up.sh}/run}
-SCALE=${SCALE:-20} PLAIN=${PLAIN:-5} OUTAGE=${OUTAGE:-8}
+BEFORE=${BEFORE:-4} DELETE=${DELETE:-2} SCALE=${SCALE:-20} PLAIN=${PLAIN:-5} OUTAGE=${OUTAGE:-8}
 # The command line, built from this checkout unless DAPR_INJECT names a binary.
 read -r -a dapr_inject <<< "${DAPR_INJECT:-cargo run -q -p dapr-inject --}"
-NS=outage-$(echo "$MODE" | tr '[:upper:]' '[:lower:]')
+NS=${NS:-outage-$(echo "$MODE" | tr '[:upper:]' '[:lower:]')}
 start=$(date +%s.%N)
 say() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $start" | bc)" "$*"; }
 pods_of() { kubectl -n "$NS" get pods -l "app=$1" -o json; }
@@ -48,8 +49,9 @@ wait_count() {  # APP N SECONDS
 }
 
 kubectl create namespace "$NS" > /dev/null
-deployment shop 2 true
-wait_count shop 2 30 || { say "the Dapr Deployment did not get its first 2 Pods"; exit 1; }
+deployment shop "$BEFORE" true
+wait_count shop "$BEFORE" 30 || { say "the Dapr Deployment did not get its first $BEFORE Pods"; exit 1; }
+before=$(pods_of shop | jq -r '.items[].metadata.name' | sort)
 say "before the outage: shop has $(count shop) Pods, $(with_daprd shop) with daprd"
 
 read -r _ ps_pid < <(grep '^policy-server ' "$KUBE_RUN/pids" | tail -1)
@@ -58,6 +60,8 @@ ps_env=$(tr '\0' '\n' < "/proc/$ps_pid/environ" | grep '^KUBECONFIG=')
 kill -KILL "$ps_pid"
 say "policy-server ($ps_pid) killed"
 
+pods_of shop | jq -r ".items[:$DELETE][].metadata.name" | xargs kubectl -n "$NS" delete pod --wait=false > /dev/null
+say "$DELETE shop Pods deleted"
 kubectl -n "$NS" scale deployment shop --replicas="$SCALE" > /dev/null
 say "shop scaled to $SCALE"
 deployment plain "$PLAIN" false
@@ -82,15 +86,16 @@ say "shop has all its $SCALE Pods, $(echo "$(date +%s.%N) - $back" | bc | cut -c
 listing=$(kubectl -n "$NS" get pods -o json)
 without=$(echo "$listing" | jq -r '[.items[] | select(.metadata.labels.app == "shop")
   | select(all(.spec.containers[]; .name != "daprd")) | .metadata.name] | sort | .[]')
-missing=$(echo "$listing" | "${dapr_inject[@]}" check --output-format json - 2> /dev/null |
-  jq -r '[.pods[] | select(.status == "missing") | .pod] | sort | .[]' || true)
+report=$(echo "$listing" | "${dapr_inject[@]}" check --output-format json - 2> /dev/null || true)
+missing=$(echo "$report" | jq -r '[.pods[] | select(.status == "missing") | .pod] | sort | .[]')
 say "shop: $(with_daprd shop) of $(count shop) Pods with daprd; plain: $(count plain) Pods"
-echo "Pods without daprd: $(echo "$without" | grep -c . || true)"
+echo "Pods without daprd: $(echo "$without" | grep -c . || true); Pods from before the outage still there: $(comm -12 <(echo "$before") <(echo "$listing" | jq -r '.items[].metadata.name' | sort) | grep -c . || true)"
+echo "dapr-inject check, Pods per status: $(echo "$report" | jq -c '[.pods[].status] | group_by(.) | map({(.[0]): length}) | add')"
 echo "Pods dapr-inject check names missing: $(echo "$missing" | grep -c . || true)"
-echo "events:"
-kubectl -n "$NS" get events -o json | jq -r '.items | sort_by(.firstTimestamp) | .[]
-  | select(.reason == "FailedCreate" or .reason == "SuccessfulCreate")
-  | "  \(.reason) x\(.count) \(.involvedObject.name): \(.message | .[0:160])"' | sort | uniq -c | sort -rn | head -8
+echo "events (count, reason, object, first message):"
+kubectl -n "$NS" get events -o json | jq -r '.items | map(select(.involvedObject.kind != "Pod"))
+  | group_by([.reason, .involvedObject.name]) | .[]
+  | "  \(map(.count) | add) \(.[0].reason) \(.[0].involvedObject.name): \(.[0].message | .[0:200])"'
 case $MODE in
   Fail) [ -z "$without" ] && [ -z "$missing" ] ;;
   Ignore) [ -n "$without" ] && [ "$without" = "$missing" ] ;;
