@@ -2,7 +2,7 @@
 //! ones, through the whole policy, held against a model of the Go function each annotation
 //! goes through, written here from the Go source (named on each model) and not from the
 //! policy's code. Where the policy deliberately differs from Dapr (a port outside 1-65535, a
-//! negative quantity: README, "Differences"), the model says so.
+//! negative quantity: docs/differences.md), the model says so.
 
 use dapr_sidecar_injector::{Admission, Settings};
 use proptest::prelude::*;
@@ -85,7 +85,7 @@ fn go_atoi(s: &str) -> Option<i64> {
 
 /// Dapr's `parseVolumeMountsString`: split on `,`, `strings.TrimSpace` each entry, split it
 /// on `:`, keep only entries of exactly two parts. The policy also drops the mounts of
-/// volumes the Pod lacks and a second mount at one path (README, "Differences").
+/// volumes the Pod lacks and a second mount at one path (docs/differences.md).
 fn dapr_mounts(value: &str, pod_volumes: &[&str]) -> Vec<(String, String)> {
     let mut mounts: Vec<(String, String)> = Vec::new();
     if value.is_empty() {

@@ -2,7 +2,7 @@
 //! writes the same bytes), and `uninject` gives back exactly the manifest injected. The
 //! manifests hold none of Dapr's own names (a `DAPR_HTTP_PORT` of the app's own, a volume
 //! named `dapr-identity-token`): uninjection cannot tell those from what injection added, as
-//! the README says.
+//! docs/dapr-inject.md says.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -188,9 +188,9 @@ settings! {
         doc r#"daprd env `DAPR_HOST_IP` from `status.podIP`"#;
     allowed_service_accounts: Vec<String> = Vec::new();
         "allowedServiceAccounts", ALL,
-        default r#"exact names or a trailing `*` (Dapr matched names by UID and prefixes)"#,
-        dapr r#"same as 1.16"#,
-        doc r#"globs"#;
+        default r#"`[]`"#,
+        dapr r#"`ALLOWED_SERVICE_ACCOUNTS` and the deprecated `ALLOWED_SERVICE_ACCOUNTS_PREFIX_NAMES` (same glob semantics in 1.18)"#,
+        doc r#"extra `namespace:serviceaccount` globs (Go `path.Match`: `*`, `?`, `[a-z]`, `[^a]`) allowed to trigger injection; a malformed glob is a settings error"#;
     native_sidecar: bool = false;
         "nativeSidecar", ALL,
         default r#"`false`"#,
