@@ -283,3 +283,57 @@ fn the_function_measure_counts_a_whole_body() {
         vec![("three".to_owned(), 1, 3), ("nested".to_owned(), 5, 5)]
     );
 }
+
+/// The files that name one annotation's field specifically, its row's file included, for one
+/// layout: the current builders, or 0.11's. A reader written for one type of value does not
+/// count, as Dapr's own generic annotation parser does not.
+fn files_naming(field: &str, layout_0_11: bool) -> BTreeSet<String> {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let needles = [
+        format!("keys::{field}"),
+        format!("annotations.{field}"),
+        format!("fn {field}("),
+    ];
+    let mut found = BTreeSet::from(["src/annotations/table.rs".to_owned()]);
+    for file in files {
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        let builder = name.starts_with("src/sidecar/");
+        let other_layout = if layout_0_11 {
+            builder && name != "src/sidecar/v0_11.rs"
+        } else {
+            name == "src/sidecar/v0_11.rs"
+        };
+        let code = code(&file);
+        let names_it = needles.iter().any(|needle| {
+            code.match_indices(needle.as_str()).any(|(at, _)| {
+                !code[at + needle.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            })
+        });
+        if names_it && !other_layout {
+            found.insert(name);
+        }
+    }
+    found
+}
+
+/// From an annotation's row to its whole behaviour in at most as many files as Dapr's injector
+/// needs for it (issue 24's table), in each layout.
+#[test]
+fn every_annotation_is_as_few_files_from_its_row_as_in_dapr() {
+    for (field, dapr_files) in [
+        ("app_port", 2),
+        ("sidecar_cpu_limit", 2),
+        ("inject_pluggable_components", 5),
+        ("app_id", 4),
+    ] {
+        for layout_0_11 in [false, true] {
+            let files = files_naming(field, layout_0_11);
+            assert!(
+                files.len() <= dapr_files,
+                "{field} (0.11 layout: {layout_0_11}) is in {} files, Dapr's in {dapr_files}: {files:?}",
+                files.len()
+            );
+        }
+    }
+}

@@ -11,4 +11,6 @@ mod read;
 mod table;
 pub mod unknown;
 
-pub use table::{ANNOTATIONS, AnnotationInfo, DaprAnnotations, PREFIX, Quantity, keys, known_in};
+pub use table::{
+    ANNOTATIONS, AnnotationInfo, DaprAnnotations, PREFIX, Quantity, RawAnnotations, keys, known_in,
+};

@@ -195,8 +195,8 @@ pub fn port(
         .unwrap_or(default)
 }
 
-/// `app-port`: 0 means "no app port".
-pub fn app_port(
+/// A port, or 0 for none (`app-port`).
+pub fn port_or_zero(
     raw: Option<&str>,
     key: &'static str,
     default: i32,

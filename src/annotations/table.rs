@@ -24,6 +24,7 @@ pub struct AnnotationInfo {
 /// its type and its default can never drift apart.
 macro_rules! annotations {
     ($( $field:ident : $ty:ty = $key:literal, $reader:ident, $default:expr, since $since:ident,
+        $(alias $alias:literal,)?
         type $type_name:literal, default $default_doc:literal, $effect:literal; )*) => {
         /// Every annotation key, as Dapr spells it: named whether the code reads it by name or
         /// only through the table.
@@ -40,6 +41,10 @@ macro_rules! annotations {
 
         /// Every key with the first release that reads it: what the policy needs at run time.
         pub const KNOWN: &[(&str, DaprVersion)] = &[ $( ($key, DaprVersion::$since), )* ];
+
+        /// The keys Dapr 1.0 removed, each with the key that replaced it; Dapr 0.11 still
+        /// reads them as fallbacks.
+        pub const REMOVED: &[(&str, &str)] = &[ $( $( ($alias, $key), )? )* ];
 
         /// Key, type, default and effect of every annotation, in Dapr's order: documentation,
         /// kept apart from [`KNOWN`] so that its text stays out of the wasm module.
@@ -78,6 +83,36 @@ fn by_row(annotations: &Map<String, Value>) -> [Option<&Value>; KNOWN.len()] {
     values
 }
 
+/// The raw string values of a Pod's annotations, found through the table: a row's key, or the
+/// key it replaced. The 0.11 profile reads these with its own rules.
+pub struct RawAnnotations<'a> {
+    values: [Option<&'a Value>; KNOWN.len()],
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> RawAnnotations<'a> {
+    pub fn of(annotations: &'a Map<String, Value>) -> Self {
+        RawAnnotations {
+            values: by_row(annotations),
+            map: annotations,
+        }
+    }
+
+    /// The value of a row's key, when it is a string.
+    pub fn value(&self, key: &str) -> Option<&'a str> {
+        let row = KNOWN.iter().position(|&(known, _)| known == key)?;
+        self.values.get(row).copied().flatten()?.as_str()
+    }
+
+    /// The key a row's key replaced in Dapr 1.0, with its value when it is a string.
+    pub fn removed_alias(&self, key: &str) -> Option<(&'static str, &'a str)> {
+        let &(alias, _) = REMOVED
+            .iter()
+            .find(|&&(_, replacement)| replacement == key)?;
+        Some((alias, self.map.get(alias)?.as_str()?))
+    }
+}
+
 /// Annotation values are strings in every object the API server admits; anything else is
 /// reported and treated as absent.
 fn string_value<'a>(
@@ -109,22 +144,26 @@ annotations! {
     enabled: Option<String> = "dapr.io/enabled", opt_string, None, since V0_11,
         type "bool", default "false",
         "Injects daprd when the value is `true` (any case). Dapr's handler honours nothing else: `yes` and `1` do not inject.";
-    app_port: i32 = "dapr.io/app-port", app_port, 0, since V0_11,
+    app_port: i32 = "dapr.io/app-port", port_or_zero, 0, since V0_11,
+        alias "dapr.io/port",
         type "int32 (port)", default "0",
         "`--app-port N` when N > 0.";
     config: String = "dapr.io/config", string, String::new(), since V0_11,
         type "string", default "\"\"",
         "`--config X` when non-empty (name of a Configuration resource).";
     app_protocol: String = "dapr.io/app-protocol", string, DEFAULT_APP_PROTOCOL.to_owned(), since V0_11,
+        alias "dapr.io/protocol",
         type "string", default "http",
         "`--app-protocol` with the raw value; app env `APP_PROTOCOL` with the normalised value (none for unknown values).";
     app_ssl: bool = "dapr.io/app-ssl", bool, false, since V1_16,
         type "bool", default "false",
         "`--app-ssl`; `APP_PROTOCOL` http becomes https and grpc becomes grpcs. Deprecated by Dapr.";
     app_id: String = "dapr.io/app-id", string, String::new(), since V0_11,
+        alias "dapr.io/id",
         type "string", default "the Pod's name",
         "`--app-id` and label `dapr.io/app-id`. `<id>-dapr` must be a DNS-1123 label, or the Pod is rejected.";
     enable_profiling: bool = "dapr.io/enable-profiling", bool, false, since V0_11,
+        alias "dapr.io/profiling",
         type "bool", default "false",
         "`--enable-profiling`.";
     log_level: String = "dapr.io/log-level", string, DEFAULT_LOG_LEVEL.to_owned(), since V0_11,
@@ -140,6 +179,7 @@ annotations! {
         type "bool", default "false",
         "`--log-as-json`.";
     app_max_concurrency: Option<i64> = "dapr.io/app-max-concurrency", opt_int, None, since V0_11,
+        alias "dapr.io/max-concurrency",
         type "int (optional)", default "unset",
         "`--app-max-concurrency N` when present (any integer, including -1).";
     enable_metrics: bool = "dapr.io/enable-metrics", bool, true, since V1_16,

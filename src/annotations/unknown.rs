@@ -2,26 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::table::{KNOWN, PREFIX, keys};
+use super::table::{KNOWN, PREFIX, REMOVED};
 use crate::base::problem::{Problem, closest};
-
-/// The keys Dapr 1.0 removed; Dapr 0.11 still reads them as fallbacks.
-pub mod removed {
-    pub const ID: &str = "dapr.io/id";
-    pub const PORT: &str = "dapr.io/port";
-    pub const PROTOCOL: &str = "dapr.io/protocol";
-    pub const PROFILING: &str = "dapr.io/profiling";
-    pub const MAX_CONCURRENCY: &str = "dapr.io/max-concurrency";
-}
-
-/// Removed in Dapr 1.0, with the key that replaced each.
-pub const REMOVED: &[(&str, &str)] = &[
-    (removed::ID, keys::app_id),
-    (removed::PORT, keys::app_port),
-    (removed::PROTOCOL, keys::app_protocol),
-    (removed::PROFILING, keys::enable_profiling),
-    (removed::MAX_CONCURRENCY, keys::app_max_concurrency),
-];
 
 /// Keys users write that never existed, with what to do instead.
 const INVENTED: &[(&str, &str)] = &[

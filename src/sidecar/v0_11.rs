@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::app_id;
 use super::lookups;
-use crate::annotations::keys;
-use crate::annotations::unknown::{self, removed};
+use crate::annotations::unknown;
+use crate::annotations::{RawAnnotations, keys};
 use crate::base::dapr::{
     DAPRD_BINARY, GRPC_PORT_NAME, HEALTHZ_PATH, HTTP_PORT_NAME, INTERNAL_GRPC_PORT_NAME,
     METRICS_PORT_NAME, MODE_KUBERNETES, SIDECAR_CONTAINER_NAME, env, service,
@@ -41,14 +41,41 @@ pub const PROBE_TIMEOUT: i32 = 3;
 pub const PROBE_PERIOD: i32 = 6;
 pub const PROBE_THRESHOLD: i32 = 3;
 
-/// The annotation readers of 0.11 (`getStringAnnotationOrDefault` and friends).
+/// The annotation readers of 0.11 (`getStringAnnotationOrDefault` and friends), on the raw
+/// values the table finds: a row's key, or the key it replaced in Dapr 1.0, which 0.11 still
+/// read as a fallback.
 struct Annotations<'a> {
-    map: &'a Map<String, Value>,
+    raw: RawAnnotations<'a>,
 }
 
-impl Annotations<'_> {
+impl<'a> Annotations<'a> {
+    fn of(map: &'a Map<String, Value>) -> Self {
+        Annotations {
+            raw: RawAnnotations::of(map),
+        }
+    }
+
     fn raw(&self, key: &str) -> Option<&str> {
-        self.map.get(key).and_then(Value::as_str)
+        self.raw.value(key)
+    }
+
+    /// The key, else the key it replaced, each when non-empty, else the default.
+    fn string_with_alias(&self, key: &str, default: &str) -> String {
+        let alias = self.raw.removed_alias(key).map(|(_, value)| value);
+        [self.raw(key), alias]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.is_empty())
+            .unwrap_or(default)
+            .to_owned()
+    }
+
+    fn truthy_with_alias(&self, key: &str) -> bool {
+        self.truthy(key)
+            || self
+                .raw
+                .removed_alias(key)
+                .is_some_and(|(_, value)| is_truthy_0_11(value))
     }
 
     /// Present and non-empty, else the default: 0.11 treated empty as absent.
@@ -65,19 +92,7 @@ impl Annotations<'_> {
 
     /// `getInt32Annotation`: `None` when absent; an unparsable value is reported.
     fn int32(&self, key: &'static str, problems: &mut Vec<Problem>) -> Result<Option<i32>, Reason> {
-        match self.raw(key) {
-            None => Ok(None),
-            Some(v) => v.parse::<i32>().map(Some).map_err(|_| {
-                problems.push(Problem::invalid(
-                    key,
-                    format!("{} is not an integer; ignored", quote(v)),
-                ));
-                Reason::ParseInt0_11 {
-                    key,
-                    value: v.to_owned(),
-                }
-            }),
-        }
+        int32_value(key, self.raw(key), problems)
     }
 
     /// `getInt32AnnotationOrDefault`, refusing values the API server would reject.
@@ -101,18 +116,44 @@ impl Annotations<'_> {
         }
     }
 
-    /// The key, or its deprecated alias when the key is absent, unparsable or -1 (0.11's
+    /// The key, or the key it replaced when the key is absent, unparsable or -1 (0.11's
     /// `getAppPort` and `getMaxConcurrency`). Only an unparsable alias is an error.
     fn int32_with_alias(
         &self,
         key: &'static str,
-        alias: &'static str,
         problems: &mut Vec<Problem>,
     ) -> Result<i32, Reason> {
         match self.int32(key, problems) {
             Ok(Some(n)) if n != -1 => Ok(n),
-            _ => self.int32(alias, problems).map(|n| n.unwrap_or(-1)),
+            _ => match self.raw.removed_alias(key) {
+                Some((alias, value)) => {
+                    int32_value(alias, Some(value), problems).map(|n| n.unwrap_or(-1))
+                }
+                None => Ok(-1),
+            },
         }
+    }
+}
+
+/// One value read as `getInt32Annotation` does: `None` when absent; an unparsable value is
+/// reported.
+fn int32_value(
+    key: &'static str,
+    value: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<i32>, Reason> {
+    match value {
+        None => Ok(None),
+        Some(v) => v.parse::<i32>().map(Some).map_err(|_| {
+            problems.push(Problem::invalid(
+                key,
+                format!("{} is not an integer; ignored", quote(v)),
+            ));
+            Reason::ParseInt0_11 {
+                key,
+                value: v.to_owned(),
+            }
+        }),
     }
 }
 
@@ -248,13 +289,7 @@ struct Inputs<'a> {
 
 /// 0.11's app id: `dapr.io/app-id`, else the removed `dapr.io/id`, else the Pod's name.
 pub fn app_id_of(view: &PodView) -> String {
-    let annotations = Annotations {
-        map: &view.annotations,
-    };
-    annotations.string_or(
-        keys::app_id,
-        &annotations.string_or(removed::ID, &view.name),
-    )
+    Annotations::of(&view.annotations).string_with_alias(keys::app_id, &view.name)
 }
 
 /// The 0.11 sidecar; without a cluster (a pod template) mTLS and the Secret are not looked up.
@@ -267,20 +302,14 @@ pub fn plan(
     // Only keys 0.11 knows are read below; the others get a warning.
     let mut problems = unknown::check(&view.annotations, true);
     problems.extend(profiles::known_annotations(settings.dapr_version, &view.annotations).1);
-    let annotations = Annotations {
-        map: &view.annotations,
-    };
+    let annotations = Annotations::of(&view.annotations);
     let app_id = app_id_of(view);
     app_id::validate(&app_id).map_err(|r| Rejection::new(r, &problems))?;
     let app_port = annotations
-        .int32_with_alias(keys::app_port, removed::PORT, &mut problems)
+        .int32_with_alias(keys::app_port, &mut problems)
         .map_err(|r| Rejection::new(r, &problems))?;
     let max_concurrency = annotations
-        .int32_with_alias(
-            keys::app_max_concurrency,
-            removed::MAX_CONCURRENCY,
-            &mut problems,
-        )
+        .int32_with_alias(keys::app_max_concurrency, &mut problems)
         .map_or(DEFAULT_MAX_CONCURRENCY, i64::from);
     let metrics_port = annotations.int32_or(
         keys::metrics_port,
@@ -427,10 +456,7 @@ fn args(inputs: &Inputs<'_>) -> Vec<String> {
         "--control-plane-address",
         &format!("{}.{cp_ns}.svc.{cd}:80", service::API),
         "--app-protocol",
-        &annotations.string_or(
-            keys::app_protocol,
-            &annotations.string_or(removed::PROTOCOL, "http"),
-        ),
+        &annotations.string_with_alias(keys::app_protocol, "http"),
         "--placement-host-address",
         &format!("{}.{cp_ns}.svc.{cd}:80", service::PLACEMENT_0_11),
         "--config",
@@ -450,7 +476,7 @@ fn args(inputs: &Inputs<'_>) -> Vec<String> {
     if annotations.truthy(keys::log_as_json) {
         args.push("--log-as-json".to_owned());
     }
-    if annotations.truthy(keys::enable_profiling) || annotations.truthy(removed::PROFILING) {
+    if annotations.truthy_with_alias(keys::enable_profiling) {
         args.push("--enable-profiling".to_owned());
     }
     if certificates_present(inputs) {
