@@ -76,3 +76,15 @@ fn the_ci_script_runs_the_readme_commands() {
         );
     }
 }
+
+/// The README is the five-minute usage doc: at most 1,500 words outside its tables. Details go
+/// to `docs/`, linked from a short summary.
+#[test]
+fn the_readme_stays_a_five_minute_read() {
+    let words: usize = readme()
+        .lines()
+        .filter(|line| !line.starts_with('|'))
+        .map(|line| line.split_whitespace().count())
+        .sum();
+    assert!(words <= 1500, "the README has {words} words outside its tables");
+}
