@@ -23,6 +23,23 @@ fn yaml_docs(path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Every ClusterAdmissionPolicy the examples ship, with its file.
+fn example_policies() -> Vec<(&'static str, Value)> {
+    [
+        "examples/cluster-admission-policy.yaml",
+        "examples/verify-policy.yaml",
+        "examples/namespace-injection.yaml",
+    ]
+    .into_iter()
+    .flat_map(|example| {
+        yaml_docs(example)
+            .into_iter()
+            .filter(|d| d["kind"].as_str() == Some("ClusterAdmissionPolicy"))
+            .map(move |policy| (example, policy))
+    })
+    .collect()
+}
+
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     let mut cur = v;
     for key in path {
@@ -299,17 +316,12 @@ fn every_example_policy_runs_on_the_example_policy_server_with_replicas_and_a_bu
             "{kind}.{resource}"
         );
     }
-    for example in [
-        "examples/cluster-admission-policy.yaml",
-        "examples/verify-policy.yaml",
-        "examples/namespace-injection.yaml",
-    ] {
-        for policy in yaml_docs(example)
-            .iter()
-            .filter(|d| d["kind"].as_str() == Some("ClusterAdmissionPolicy"))
-        {
-            assert_eq!(str_at(policy, &["spec", "policyServer"]), name, "{example}");
-        }
+    for (example, policy) in example_policies() {
+        assert_eq!(
+            str_at(&policy, &["spec", "policyServer"]),
+            name,
+            "{example}"
+        );
     }
 }
 
@@ -382,17 +394,8 @@ fn every_file_gives_the_policy_the_same_identity() {
         a("com.github.release.tag"),
         format!("v{}", a("io.kubewarden.policy.version"))
     );
-    for example in [
-        "examples/cluster-admission-policy.yaml",
-        "examples/verify-policy.yaml",
-        "examples/namespace-injection.yaml",
-    ] {
-        for policy in yaml_docs(example)
-            .iter()
-            .filter(|d| d["kind"].as_str() == Some("ClusterAdmissionPolicy"))
-        {
-            assert_eq!(str_at(policy, &["spec", "module"]), module, "{example}");
-        }
+    for (example, policy) in example_policies() {
+        assert_eq!(str_at(&policy, &["spec", "module"]), module, "{example}");
     }
 }
 

@@ -86,5 +86,8 @@ fn the_readme_stays_a_five_minute_read() {
         .filter(|line| !line.starts_with('|'))
         .map(|line| line.split_whitespace().count())
         .sum();
-    assert!(words <= 1500, "the README has {words} words outside its tables");
+    assert!(
+        words <= 1500,
+        "the README has {words} words outside its tables"
+    );
 }
