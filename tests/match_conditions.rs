@@ -265,7 +265,7 @@ fn every_request_the_injector_acts_on_reaches_exactly_one_injecting_policy() {
         &["pod_", "workload_", "deployment_"],
         false,
         "dapr-sidecar-injector",
-        100,
+        101,
     );
 }
 
