@@ -435,3 +435,56 @@ proptest! {
         prop_assert!(canned.calls().is_empty(), "verify looked up {:?}", canned.calls());
     }
 }
+
+/// One settings change that alters daprd, and the field a drift finding must name.
+fn change_one_setting(settings: &mut Settings, which: usize) -> &'static str {
+    match which {
+        0 => {
+            settings.run_as_user = Some(settings.run_as_user.map_or(4321, |id| id + 1));
+            "securityContext.runAsUser"
+        }
+        1 => {
+            settings.read_only_root_filesystem = !settings.read_only_root_filesystem;
+            "securityContext.readOnlyRootFilesystem"
+        }
+        _ => {
+            settings.sidecar_image_pull_policy = match settings.sidecar_image_pull_policy.as_str() {
+                "Always" => "Never".to_owned(),
+                _ => "Always".to_owned(),
+            };
+            "imagePullPolicy"
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A Pod injected today and stored by the API server (its defaults, the token mount of the
+    /// ServiceAccount plugin) passes verify; after one settings change, verify names the change.
+    #[test]
+    fn a_stored_injected_pod_passes_verify_until_one_setting_changes_and_is_named(
+        pod in pod(),
+        settings in settings(),
+        which in 0usize..3,
+    ) {
+        let outcome = evaluate(&controller(), pod, &settings, &cluster());
+        let Decision::Mutate(injected) = outcome.decision else { return Ok(()) };
+        // Verify cannot list Components: such a Pod's sidecar is not judged for drift.
+        if !injected["metadata"]["annotations"]["dapr.io/inject-pluggable-components"].is_null() {
+            return Ok(());
+        }
+        let stored = testing::stored(injected);
+        let verify = Settings { mode: Mode::Verify, ..settings };
+        let passed = evaluate(&controller(), stored.clone(), &verify, &Canned::default());
+        prop_assert_eq!(&passed.decision, &Decision::Accept, "{:?}", passed);
+        let mut changed = verify.clone();
+        let field = change_one_setting(&mut changed, which);
+        let drifted = evaluate(&controller(), stored, &changed, &Canned::default());
+        let Decision::Reject(message) = &drifted.decision else {
+            return Err(TestCaseError::fail(format!("no drift after changing {field}: {drifted:?}")));
+        };
+        let named = format!("daprd was injected under other settings: {field}: ");
+        prop_assert!(message.starts_with(&named), "{message}");
+    }
+}

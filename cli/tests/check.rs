@@ -50,7 +50,7 @@ fn a_cluster_listing_reports_every_pod_and_exits_1_when_any_lacks_its_sidecar() 
     assert_eq!(output.code, 1);
     assert_eq!(
         output.stderr,
-        "error: 3 of 5 Pods lack the daprd sidecar the policy would give them\n"
+        "error: 4 of 5 Pods lack the daprd sidecar the policy would give them\n"
     );
     let report: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(
@@ -60,8 +60,9 @@ fn a_cluster_listing_reports_every_pod_and_exits_1_when_any_lacks_its_sidecar() 
             line("myapp-7c9d-q9w4z", "", "missing", &format!("dapr.io/enabled is \"true\" but the Pod has no daprd sidecar: injection was skipped or failed; recreate it (owner: {OWNER})")),
             line("myapp-7c9d-m3n8b", "ghcr.io/dapr/daprd:1.17.6", "stale", &format!("daprd runs \"ghcr.io/dapr/daprd:1.17.6\", but the policy now injects \"{TODAY}\": restart {OWNER}")),
             line("myapp-7c9d-r5t6y", TODAY, "mismatch", "daprd's --app-id is \"orders\" but the Pod's app id is \"myapp\": the sidecar serves another app; recreate the Pod"),
-            line("myapp-7c9d-n4s7c", TODAY, "ok", ""),
-        ], "failures": 3})
+            // Injected under nativeSidecar; the settings here are the defaults.
+            line("myapp-7c9d-n4s7c", TODAY, "drift", &format!("daprd was injected under other settings: daprd's list: initContainers, now containers; restart {OWNER}")),
+        ], "failures": 4})
     );
 }
 

@@ -3,6 +3,7 @@
 //! down the workload path (`workload.rs`): its pod template is checked as its Pods will be,
 //! and never changed. Anything else is accepted as it is.
 
+mod drift;
 mod pod;
 mod uninject;
 mod verdict;

@@ -1,10 +1,12 @@
 //! Verify mode: the same rules that inject, used to judge. A Pod that asks for Dapr must have
 //! the daprd sidecar inject mode would give it today: present, with today's image, serving the
-//! Pod's app id, and put there by the injector. Nothing is changed and nothing is looked up,
-//! so Kubewarden's audit scanner can send every Pod of the cluster through it cheaply.
+//! Pod's app id, put there by the injector, and otherwise as injection would build it now
+//! (`drift.rs`). Nothing is changed and nothing is looked up, so Kubewarden's audit scanner
+//! can send every Pod of the cluster through it cheaply.
 
 use serde_json::Value;
 
+use super::drift;
 use super::pod::{enabled_value, injection_request, refuse_requester};
 use super::verdict::{Request, Requester, Skip, Verdict};
 use crate::annotations::keys;
@@ -24,6 +26,8 @@ pub enum Status {
     Ok,
     Missing,
     Stale,
+    /// daprd was injected under other settings: it differs other than by its image.
+    Drift,
     Mismatch,
     /// The Pod does not ask for Dapr, or its requester may not trigger injection.
     NotRequested,
@@ -37,6 +41,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Missing => "missing",
             Status::Stale => "stale",
+            Status::Drift => "drift",
             Status::Mismatch => "mismatch",
             Status::NotRequested => "not requested",
             Status::Unreadable => "unreadable",
@@ -45,7 +50,10 @@ impl Status {
 
     /// Whether the Pod lacks the sidecar it should have.
     pub fn is_failure(self) -> bool {
-        matches!(self, Status::Missing | Status::Stale | Status::Mismatch)
+        matches!(
+            self,
+            Status::Missing | Status::Stale | Status::Drift | Status::Mismatch
+        )
     }
 }
 
@@ -126,7 +134,7 @@ pub fn verify_pod(
     }
     let expected = sidecar::expected(&view, request.id_from_owner(settings), settings);
     report.app_id.clone_from(&expected.app_id);
-    let Some(daprd) = daprd_of(&pod, settings) else {
+    let Some((container, daprd)) = daprd_of(&pod, settings) else {
         report.status = Status::Missing;
         report.finding = Some(Finding::Missing {
             asked: asked(request, &view, namespace),
@@ -134,10 +142,21 @@ pub fn verify_pod(
         });
         return report;
     };
-    report.finding = judge(&view, &daprd, expected, settings, &report.owner);
+    report.finding = judge(&view, &daprd, expected, settings, &report.owner).or_else(|| {
+        let from_owner = request.id_from_owner(settings);
+        drift::find(
+            &pod,
+            container,
+            namespace,
+            from_owner,
+            settings,
+            &report.owner,
+        )
+    });
     report.status = match report.finding {
         None => Status::Ok,
         Some(Finding::Stale { .. }) => Status::Stale,
+        Some(Finding::Drift { .. }) => Status::Drift,
         Some(Finding::Missing { .. }) => Status::Missing,
         Some(_) => Status::Mismatch,
     };
@@ -220,7 +239,7 @@ fn asked(request: Request, view: &PodView, namespace: &str) -> Asked {
 
 /// The Pod's daprd: an app container, or an init container where the release puts native
 /// sidecars, as Dapr's own idempotency check finds it.
-fn daprd_of(pod: &Value, settings: &Settings) -> Option<Daprd> {
+fn daprd_of<'a>(pod: &'a Value, settings: &Settings) -> Option<(&'a Value, Daprd)> {
     let named_daprd = |list: &str| {
         pod.get("spec")?
             .get(list)?
@@ -243,12 +262,13 @@ fn daprd_of(pod: &Value, settings: &Settings) -> Option<Daprd> {
         .position(|a| *a == APP_ID_FLAG)
         .and_then(|i| args.get(i.saturating_add(1)))
         .map(|id| (*id).to_owned());
-    Some(Daprd {
+    let daprd = Daprd {
         image: container
             .get("image")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned(),
         app_id,
-    })
+    };
+    Some((container, daprd))
 }

@@ -156,6 +156,15 @@ pub enum Finding {
     },
     /// daprd without the label injection adds: it was added by hand.
     NotLabelled { label: &'static str },
+    /// daprd differs from the one injection gives the Pod today, other than by its image:
+    /// `field` (a flag, or a path in the container) was `found` and is now `expected`, each
+    /// already written for the message (`unset` when absent).
+    Drift {
+        field: String,
+        found: String,
+        expected: String,
+        owner: Option<String>,
+    },
 }
 
 impl fmt::Display for Finding {
@@ -208,6 +217,18 @@ impl fmt::Display for Finding {
                 f,
                 "the Pod has a daprd container but no {label} label: it was not added by the injector; remove it and let the policy inject daprd"
             ),
+            Finding::Drift {
+                field,
+                found,
+                expected,
+                owner,
+            } => {
+                write!(
+                    f,
+                    "daprd was injected under other settings: {field}: {found}, now {expected}; "
+                )?;
+                restart(f, owner)
+            }
         }
     }
 }

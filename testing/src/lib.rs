@@ -9,10 +9,12 @@ mod daprd_args;
 pub mod fixtures;
 mod requesters;
 mod run;
+mod stored;
 mod worked_example;
 
 pub use canned::{CANNED_TRUST_ANCHORS, CANNED_TRUST_ANCHORS as PEM, Canned, Recorded};
 pub use daprd_args::*;
 pub use requesters::{controller, controller_in};
 pub use run::{Decision, Outcome, both_paths, control_plane, evaluate, mutated, run};
+pub use stored::{TOKEN_VOLUME, stored};
 pub use worked_example::*;
