@@ -66,11 +66,12 @@ enum Command {
     /// stale: the policy's verify mode, offline
     #[command(
         long_about = "Find the Pods that run without the daprd sidecar they asked for, or with \
-one that is stale or serves another app id: the policy's verify mode, offline.\n\nReads Pods \
-(YAML or JSON, a List such as `kubectl get pods -A -o json` gives, or several documents) and \
-prints one line per Pod: namespace, pod, owner, app id, sidecar image, status (ok, missing, \
-stale, mismatch, not requested) and the reason. Exits 1 when any Pod is missing, stale or \
-mismatch. Give the inject policy's settings, so that the expected image is the one it injects.",
+one that is stale, injected under other settings, or serves another app id: the policy's \
+verify mode, offline.\n\nReads Pods (YAML or JSON, a List such as `kubectl get pods -A -o json` \
+gives, or several documents) and prints one line per Pod: namespace, pod, owner, app id, \
+sidecar image, status (ok, missing, stale, drift, mismatch, not requested) and the reason. \
+Exits 1 when any Pod is missing, stale, drift or mismatch. Give the inject policy's settings, \
+so that the expected sidecar is the one it injects.",
         after_help = "Example:\n  kubectl get pods -A -o json | dapr-inject check -"
     )]
     Check(CheckArgs),
