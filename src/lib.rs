@@ -46,10 +46,11 @@ pub use crate::admission::{
 pub use crate::annotations::keys::enabled as ENABLED_ANNOTATION;
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::DaprVersion;
+pub use crate::base::go::is_truthy;
 pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};
 pub use crate::base::k8s::objects::annotation;
 pub use crate::base::k8s::quantity::nano_value;
-pub use crate::base::problem::{Asked, Finding, Problem, Reason, Rejection};
+pub use crate::base::problem::{Asked, Finding, Problem, Reason, Rejection, quote};
 pub use crate::cluster::{
     COMPONENT_KIND, CONFIG_MAP_API_VERSION, CONFIG_MAP_KIND, CONFIGURATION_KIND, Cluster,
     DAPR_API_VERSION, Offline, SECRET_API_VERSION, SECRET_KIND,

@@ -7,6 +7,7 @@
 //! [`run`] is the whole program, with its streams given, so tests can call it.
 
 pub mod check;
+pub mod from_injector;
 pub mod input;
 pub mod manifest;
 pub mod output;
@@ -75,6 +76,26 @@ so that the expected sidecar is the one it injects.",
         after_help = "Example:\n  kubectl get pods -A -o json | dapr-inject check -"
     )]
     Check(CheckArgs),
+    /// Print the policy settings that reproduce a running Dapr injector
+    #[command(
+        long_about = "Print the policy settings that reproduce a running Dapr injector, read from \
+its Deployment's env and args as Dapr's injector reads them, for the switch from Dapr's \
+injector to the policy. Everything of the injector that has no setting gets a note on \
+standard error.",
+        after_help = "Example:\n  kubectl -n dapr-system get deployment dapr-sidecar-injector -o json \\\n    | dapr-inject settings --from-injector -"
+    )]
+    Settings(SettingsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SettingsArgs {
+    /// The injector's Deployment (YAML or JSON), or `-` for standard input
+    #[arg(long, value_name = "FILE|-")]
+    from_injector: PathBuf,
+
+    /// `yaml` or `json`
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    output_format: Format,
 }
 
 /// Where manifests come from and where they go, as kubectl takes them.
@@ -189,6 +210,7 @@ where
     };
     let (result, output_file) = match &cli.command {
         Some(Command::Check(check)) => (check_all(check, stdin, stderr), None),
+        Some(Command::Settings(args)) => (settings_from_injector(args, stdin, stderr), None),
         Some(Command::Uninject(io)) => {
             let context = Context {
                 action: Action::Uninject,
@@ -217,6 +239,43 @@ where
             1
         }
     }
+}
+
+/// The settings of `--from-injector`, with a note on stderr for what has none.
+fn settings_from_injector(
+    args: &SettingsArgs,
+    stdin: &mut dyn Read,
+    stderr: &mut dyn Write,
+) -> Done {
+    let error = |message: String| vec![format!("error: {message}")];
+    let inputs = read_inputs(std::slice::from_ref(&args.from_injector), false, stdin)?;
+    let mut documents = Vec::new();
+    for input in &inputs {
+        let stream = yaml::load_stream(&input.text)
+            .map_err(|e| error(format!("cannot parse {}: {}", input.name, e.message)))?;
+        for document in stream {
+            documents.push(document.node.to_json().map_err(error)?);
+        }
+    }
+    let [deployment] = documents.as_slice() else {
+        return Err(error(format!(
+            "expected one Deployment, got {} documents",
+            documents.len()
+        )));
+    };
+    let translation = from_injector::from_injector(deployment).map_err(error)?;
+    for note in &translation.notes {
+        let _ = writeln!(stderr, "note: {note}");
+    }
+    let settings = serde_json::Value::Object(translation.settings);
+    let text = match args.output_format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&settings).unwrap_or_default()
+        ),
+        Format::Yaml => yaml::emit(&yaml::Node::from_json(&settings, None)),
+    };
+    Ok((text, 0))
 }
 
 fn write_output(output: &str, file: Option<&Path>, stdout: &mut dyn Write) -> Result<(), String> {
