@@ -6,7 +6,12 @@ use dapr_sidecar_injector::{POD_KIND, Report, Settings, Status, verify_manifest_
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::anchors::{self, Root};
 use crate::manifest::{DEFAULT_NAMESPACE, Place};
+
+/// The status of a daprd whose trust anchors lack a current root.
+pub const TRUST_STALE: &str = "trust-stale";
+const TRUST_ANCHORS_ENV: &str = "DAPR_TRUST_ANCHORS";
 
 /// `kubectl get -o json` wraps what it lists in a `List`; typed lists end the same way.
 const LIST_KIND_SUFFIX: &str = "List";
@@ -31,6 +36,8 @@ pub struct CheckReport {
     /// What was not a Pod, by place.
     pub skipped: Vec<String>,
     pub failures: usize,
+    /// The control plane's current roots; with none, trust anchors are not judged.
+    pub roots: Vec<Root>,
 }
 
 impl CheckReport {
@@ -65,10 +72,40 @@ impl CheckReport {
             .unwrap_or("<no name>")
             .to_owned();
         let report = verify_manifest_pod(object.clone(), &namespace, settings);
-        if report.status.is_failure() {
+        let (ok, failure) = (report.status == Status::Ok, report.status.is_failure());
+        let mut line = line(namespace, pod, report);
+        if ok {
+            self.judge_trust_anchors(object, &mut line);
+        }
+        if failure || line.status == TRUST_STALE {
             self.failures += 1;
         }
-        self.lines.push(line(namespace, pod, report));
+        self.lines.push(line);
+    }
+
+    /// A daprd that trusts fewer roots than the control plane has is `trust-stale`: once the
+    /// old root is gone, it fails mTLS.
+    fn judge_trust_anchors(&self, pod: &Value, line: &mut Line) {
+        if self.roots.is_empty() {
+            return;
+        }
+        let running = daprd_env(pod, TRUST_ANCHORS_ENV).unwrap_or_default();
+        let lacking: Vec<String> = anchors::missing(running, &self.roots)
+            .iter()
+            .map(|root| root.named())
+            .collect();
+        if lacking.is_empty() {
+            return;
+        }
+        let restart = match line.owner.as_str() {
+            "" => "recreate the Pod".to_owned(),
+            owner => format!("restart {owner}"),
+        };
+        line.status = TRUST_STALE;
+        line.reason = format!(
+            "daprd's {TRUST_ANCHORS_ENV} lacks the current trust anchor {}: {restart}",
+            lacking.join(", ")
+        );
     }
 
     /// A table with kubectl's layout: upper-case headers, columns three spaces apart.
@@ -136,6 +173,21 @@ impl CheckReport {
 
 fn or_dash(value: &str) -> &str {
     if value.is_empty() { "-" } else { value }
+}
+
+/// The value of a daprd env var: in an app container, or a native sidecar.
+fn daprd_env<'a>(pod: &'a Value, name: &str) -> Option<&'a str> {
+    ["containers", "initContainers"]
+        .iter()
+        .filter_map(|list| pod.pointer(&format!("/spec/{list}"))?.as_array())
+        .flatten()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some("daprd"))?
+        .get("env")?
+        .as_array()?
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some(name))?
+        .get("value")?
+        .as_str()
 }
 
 fn line(namespace: String, pod: String, report: Report) -> Line {

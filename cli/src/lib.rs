@@ -6,6 +6,7 @@
 //!
 //! [`run`] is the whole program, with its streams given, so tests can call it.
 
+pub mod anchors;
 pub mod check;
 pub mod from_injector;
 pub mod input;
@@ -157,6 +158,15 @@ struct CheckArgs {
     /// The policy's settings (YAML or JSON), or its ClusterAdmissionPolicy manifest
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
+
+    /// The control plane's trust anchors (ca.crt of ConfigMap dapr-trust-bundle); default: the
+    /// trustAnchors setting. A daprd that lacks one of them is trust-stale
+    #[arg(long, value_name = "FILE")]
+    trust_anchors: Option<PathBuf>,
+
+    /// Warn about trust anchors that expire within this many days
+    #[arg(long, value_name = "DAYS", default_value_t = 60)]
+    expiry_warning_days: u32,
 
     /// `table` for people, `json` for programs
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
@@ -350,7 +360,21 @@ fn check_all(
     stderr: &mut dyn Write,
 ) -> Result<(String, u8), Vec<String>> {
     let error = |message: String| vec![format!("error: {message}")];
-    let settings = load_settings(args.settings.as_deref(), None).map_err(error)?;
+    let settings =
+        load_settings(args.settings.as_deref(), args.trust_anchors.as_deref()).map_err(error)?;
+    let roots = settings
+        .trust_anchors
+        .as_deref()
+        .map(anchors::roots)
+        .transpose()
+        .map_err(|e| error(format!("the trust anchors: {e}")))?
+        .unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for warning in anchors::expiry_warnings(&roots, now, args.expiry_warning_days) {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
     let files: Vec<PathBuf> = args.filename.iter().chain(&args.files).cloned().collect();
     if files.is_empty() {
         return Err(error(
@@ -358,7 +382,10 @@ fn check_all(
         ));
     }
     let inputs = read_inputs(&files, false, stdin)?;
-    let mut report = check::CheckReport::default();
+    let mut report = check::CheckReport {
+        roots,
+        ..check::CheckReport::default()
+    };
     for input in &inputs {
         let documents = input.documents()?;
         for document in &documents {

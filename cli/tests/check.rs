@@ -120,3 +120,88 @@ fn check_without_input_says_how_to_give_it() {
     );
     assert!(output.stdout.is_empty());
 }
+
+/// The stored cart Pod of `test_data/` with these trust anchors in its daprd.
+fn cart_trusting(anchors: &str) -> Value {
+    let mut pod = stored_pod("audit_pod_stored_cart.json");
+    for var in pod["spec"]["containers"][1]["env"].as_array_mut().unwrap() {
+        if var["name"] == "DAPR_TRUST_ANCHORS" {
+            var["value"] = json!(anchors);
+        }
+    }
+    pod
+}
+
+/// A trust bundle written where the program can read it.
+fn bundle_file(name: &str, pem: &str) -> String {
+    let path =
+        std::env::temp_dir().join(format!("dapr-inject-check-{}-{name}", std::process::id()));
+    std::fs::write(&path, pem).unwrap();
+    path.display().to_string()
+}
+
+fn cart_anchors() -> String {
+    let pod = stored_pod("audit_pod_stored_cart.json");
+    let env = pod["spec"]["containers"][1]["env"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let var = env
+        .iter()
+        .find(|v| v["name"] == "DAPR_TRUST_ANCHORS")
+        .unwrap();
+    var["value"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_rotated_trust_bundle_makes_the_older_pods_trust_stale_naming_the_new_root() {
+    let example = std::fs::read_to_string(support::trust_anchors()).unwrap();
+    let rotated = bundle_file("rotated.pem", &format!("{}{example}", cart_anchors()));
+    let pods = json!({"kind": "List", "items": [
+        stored_pod("audit_pod_stored_cart.json"),
+        cart_trusting(&format!("{}{example}", cart_anchors())),
+    ]});
+    let output = dapr_inject(
+        &[
+            "check",
+            "--trust-anchors",
+            &rotated,
+            "--output-format",
+            "json",
+            "-",
+        ],
+        &pods.to_string(),
+    );
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let report: Value = serde_json::from_str(&output.stdout).unwrap();
+    let statuses: Vec<(&str, &str)> = report["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["status"].as_str().unwrap(), p["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                "trust-stale",
+                "daprd's DAPR_TRUST_ANCHORS lacks the current trust anchor O=dapr.io/sentry, CN=cluster.local (expires 2036-12-03): restart Deployment shop/cart"
+            ),
+            ("ok", ""),
+        ]
+    );
+    assert_eq!(report["failures"], 1);
+}
+
+#[test]
+fn a_pod_that_trusts_every_current_root_is_ok_and_a_distant_expiry_says_nothing() {
+    let example = std::fs::read_to_string(support::trust_anchors()).unwrap();
+    let pods = json!({"kind": "List", "items": [cart_trusting(&example)]});
+    let output = dapr_inject(
+        &["check", "--trust-anchors", &support::trust_anchors(), "-"],
+        &pods.to_string(),
+    );
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert_eq!(output.stderr, "");
+    assert!(output.stdout.lines().nth(1).unwrap().contains(" ok "));
+}
