@@ -1,8 +1,6 @@
 //! `dapr-inject check`: the policy's verify mode over Pods as `kubectl get pods -o json` lists
 //! them. The Pods are the audit fixtures of `test_data/`, stored as the API server keeps them.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 mod support;
@@ -12,11 +10,7 @@ const OWNER: &str = "Deployment default/myapp";
 const TODAY: &str = "ghcr.io/dapr/daprd:1.18.3";
 
 fn test_data(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../test_data")
-        .join(name)
-        .display()
-        .to_string()
+    support::cli_path(&format!("../test_data/{name}"))
 }
 
 /// The stored Pod of an audit fixture.

@@ -2,17 +2,11 @@
 //! from its Deployment as Dapr v1.18.3's Helm chart renders it (fixtures in
 //! `test_data/injector/`, written by hand from the chart's templates and values, cited in each).
 
-use std::path::PathBuf;
-
 mod support;
 use support::run as dapr_inject;
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../test_data/injector")
-        .join(name)
-        .display()
-        .to_string()
+    support::cli_path(&format!("../test_data/injector/{name}"))
 }
 
 const TRUST_ANCHORS_FILE_NOTE: &str = "note: DAPR_TRUST_ANCHORS_FILE: the injector's own trust anchors; the policy reads ConfigMap dapr-trust-bundle, or the trustAnchors setting\n";

@@ -3,19 +3,13 @@
 //! app id. Every object gets a summary line, every failure its warnings, comments survive, and
 //! `uninject` gives the manifests back.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 mod support;
 use support::{Run, documents, run as dapr_inject, trust_anchors};
 
 fn manifests(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/manifests")
-        .join(name)
-        .display()
-        .to_string()
+    support::cli_path(&format!("tests/manifests/{name}"))
 }
 
 fn inject(args: &[&str]) -> Run {

@@ -7,11 +7,16 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-pub fn trust_anchors() -> String {
+/// A path relative to the command line's crate, as the program takes it.
+pub fn cli_path(relative: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/trust-anchors.pem")
+        .join(relative)
         .display()
         .to_string()
+}
+
+pub fn trust_anchors() -> String {
+    cli_path("../examples/trust-anchors.pem")
 }
 
 /// One run of the program, in-process.
