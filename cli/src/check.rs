@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::anchors::{self, Root};
 use crate::manifest::{DEFAULT_NAMESPACE, Place};
 
+/// `kubectl get pods,replicasets` lists both; a ReplicaSet names the workload to restart.
+const REPLICA_SET_KIND: &str = "ReplicaSet";
 /// The status of a daprd whose trust anchors lack a current root.
 pub const TRUST_STALE: &str = "trust-stale";
 const TRUST_ANCHORS_ENV: &str = "DAPR_TRUST_ANCHORS";
@@ -38,6 +40,8 @@ pub struct CheckReport {
     pub failures: usize,
     /// The control plane's current roots; with none, trust anchors are not judged.
     pub roots: Vec<Root>,
+    /// The ReplicaSets of the listing, for the workloads to restart.
+    pub replica_sets: crate::restart::ReplicaSets,
 }
 
 impl CheckReport {
@@ -50,6 +54,10 @@ impl CheckReport {
             for (i, item) in items.iter().enumerate() {
                 self.add(item, &place.item(i + 1), settings);
             }
+            return;
+        }
+        if kind == REPLICA_SET_KIND {
+            self.replica_sets.add(object);
             return;
         }
         if kind != POD_KIND {

@@ -12,6 +12,7 @@ pub mod from_injector;
 pub mod input;
 pub mod manifest;
 pub mod output;
+pub mod restart;
 
 pub mod yaml;
 
@@ -171,6 +172,11 @@ struct CheckArgs {
     /// `table` for people, `json` for programs
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     output_format: CheckFormat,
+
+    /// Print only the `kubectl rollout restart` commands that fix the Pods found, one per
+    /// workload, ready for `sh`; why other Pods get none goes to standard error
+    #[arg(long)]
+    restart_commands: bool,
 
     /// The Pods, or `-` for standard input; repeatable
     #[arg(long, short = 'f', value_name = "FILE|-")]
@@ -399,6 +405,14 @@ fn check_all(
     }
     for skipped in &report.skipped {
         let _ = writeln!(stderr, "note: {skipped}");
+    }
+    if args.restart_commands {
+        let (commands, notes) = restart::restart_commands(&report.lines, &report.replica_sets);
+        for note in notes {
+            let _ = writeln!(stderr, "note: {note}");
+        }
+        let code = u8::from(report.failures > 0);
+        return Ok((commands.iter().map(|c| format!("{c}\n")).collect(), code));
     }
     let output = match args.output_format {
         CheckFormat::Table => report.table(),

@@ -199,3 +199,79 @@ fn a_pod_that_trusts_every_current_root_is_ok_and_a_distant_expiry_says_nothing(
     assert_eq!(output.stderr, "");
     assert!(output.stdout.lines().nth(1).unwrap().contains(" ok "));
 }
+
+/// A copy of a stored Pod of `test_data/` under another name.
+fn renamed(fixture: &str, name: &str) -> Value {
+    let mut pod = stored_pod(fixture);
+    pod["metadata"]["name"] = json!(name);
+    pod
+}
+
+/// A ReplicaSet as `kubectl get replicasets -o json` lists it, controlled by a Deployment.
+fn replica_set(name: &str, deployment: &str) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+           "metadata": {"name": name, "namespace": "shop",
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment,
+                                             "uid": "7b1d3c9e-0a4f-4e2b-8c6d-5f9a1e2b3c4d", "controller": true, "blockOwnerDeletion": true}]},
+           "spec": {"replicas": 3}})
+}
+
+/// `kubectl get pods,replicasets -A -o json` for two Deployments of three Pods each (one Pod
+/// without its pod-template-hash label, so only the listing's ReplicaSet names its
+/// Deployment) and one Job's Pod.
+fn two_deployments_and_a_job() -> String {
+    let mut cart = renamed("audit_pod_stored_cart.json", "cart-b664fb686-aaaaa");
+    cart["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pod-template-hash");
+    let mut job = renamed("audit_pod_stored_cart.json", "migrate-x7k2p");
+    job["metadata"]["ownerReferences"] = json!([{"apiVersion": "batch/v1", "kind": "Job",
+        "name": "migrate", "uid": "2c4e6a8b-1d3f-4a5c-9e7b-0f2d4c6e8a1b", "controller": true, "blockOwnerDeletion": true}]);
+    json!({"apiVersion": "v1", "kind": "List", "items": [
+        cart,
+        renamed("audit_pod_stored_cart.json", "cart-b664fb686-bbbbb"),
+        renamed("audit_pod_stored_cart.json", "cart-b664fb686-ccccc"),
+        renamed("audit_pod_stored_orders.json", "orders-5fbddd85cb-aaaaa"),
+        renamed("audit_pod_stored_orders.json", "orders-5fbddd85cb-bbbbb"),
+        renamed("audit_pod_stored_orders.json", "orders-5fbddd85cb-ccccc"),
+        job,
+        replica_set("cart-b664fb686", "cart"),
+        replica_set("orders-5fbddd85cb", "orders"),
+    ]})
+    .to_string()
+}
+
+#[test]
+fn two_stale_deployments_give_exactly_two_restart_commands_and_a_stale_job_none() {
+    let newer = bundle_file(
+        "newer.json",
+        r#"{"sidecarImage": "ghcr.io/dapr/daprd:1.18.4"}"#,
+    );
+    let output = dapr_inject(
+        &["check", "--settings", &newer, "--restart-commands", "-"],
+        &two_deployments_and_a_job(),
+    );
+    assert_eq!(output.code, 1);
+    assert_eq!(
+        output.stdout,
+        "kubectl rollout restart deployment cart -n shop\nkubectl rollout restart deployment orders -n shop\n"
+    );
+    assert_eq!(
+        output.stderr,
+        "note: shop/migrate-x7k2p (stale): run by Job shop/migrate, which is not restarted; its next Pod gets the current sidecar\n"
+    );
+}
+
+#[test]
+fn after_the_restart_there_is_nothing_to_restart_and_the_exit_code_is_0() {
+    // The same Pods, injected under today's settings: what the restart leaves.
+    let output = dapr_inject(
+        &["check", "--restart-commands", "-"],
+        &two_deployments_and_a_job(),
+    );
+    assert_eq!(
+        (output.code, output.stdout.as_str(), output.stderr.as_str()),
+        (0, "", "")
+    );
+}
