@@ -1,7 +1,8 @@
 //! Random manifests through the whole command line: injection is idempotent (a second run
-//! writes the same bytes), and `uninject` gives back exactly the manifest injected. The
-//! manifests hold none of Dapr's own names (a `DAPR_HTTP_PORT` of the app's own, a volume
-//! named `dapr-identity-token`): uninjection cannot tell those from what injection added, as
+//! writes the same bytes), and `uninject` gives back exactly the manifest injected. The app
+//! containers may set `DAPR_HTTP_PORT`, `DAPR_GRPC_PORT` and `APP_PROTOCOL` themselves, to
+//! values injection never writes: uninjection keeps them. The manifests hold no volume of
+//! Dapr's own names (`dapr-identity-token`), which uninjection cannot tell from its own, as
 //! docs/dapr-inject.md says.
 
 use proptest::prelude::*;
@@ -18,7 +19,14 @@ fn run(args: &[&str], stdin: &str) -> (u8, String) {
 fn container(name: String, volumes: usize) -> impl Strategy<Value = Value> {
     (
         proptest::collection::vec(
-            prop_oneof![Just("HOME"), Just("LOG_LEVEL"), Just("PORT")],
+            prop_oneof![
+                Just("HOME"),
+                Just("LOG_LEVEL"),
+                Just("PORT"),
+                Just("DAPR_HTTP_PORT"),
+                Just("DAPR_GRPC_PORT"),
+                Just("APP_PROTOCOL"),
+            ],
             0..3,
         ),
         proptest::collection::vec(0..volumes.max(1), 0..3),

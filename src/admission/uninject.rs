@@ -1,16 +1,16 @@
 //! Uninjection, for the command line: everything injection adds, taken out again, so that a
 //! committed manifest can move to other settings or another Dapr release. What injection adds
-//! is recognised by the names Dapr gives it; a list or map left empty was made by injection
-//! (it adds only to what it finds), so it goes too.
+//! is recognised by the names Dapr gives it, and an app container's Dapr env var also by the
+//! value injection wrote, read back from daprd's flags: one the manifest set itself to another
+//! value stays. A list or map left empty was made by injection (it adds only to what it
+//! finds), so it goes too.
 
 use serde_json::{Map, Value};
 
 use crate::annotations::keys;
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, env, label, volume};
 use crate::base::k8s::objects::annotation;
-
-/// The env vars injection gives app containers.
-const APP_ENV: &[&str] = &[env::APP_HTTP_PORT, env::APP_GRPC_PORT, env::APP_PROTOCOL];
+use crate::sidecar::app_protocol_value;
 const LABELS: &[&str] = &[
     label::SIDECAR_INJECTED,
     label::APP_ID,
@@ -28,6 +28,7 @@ pub fn uninject(mut pod: Value) -> Option<Value> {
         .map(|names| names.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
     let spec = pod.get_mut("spec")?.as_object_mut()?;
+    let app_env = app_env_written(spec);
     let removed = remove_daprd(spec, "containers") | remove_daprd(spec, "initContainers");
     if !removed {
         return None;
@@ -45,7 +46,7 @@ pub fn uninject(mut pod: Value) -> Option<Value> {
                 remove_named(container, "env", &[env::COMPONENT_SOCKETS_FOLDER]);
                 remove_named(container, "volumeMounts", &[volume::COMPONENTS_NAME]);
             } else {
-                remove_named(container, "env", APP_ENV);
+                remove_written(container, &app_env);
                 remove_named(container, "volumeMounts", &[volume::UDS_NAME]);
             }
         }
@@ -62,6 +63,61 @@ pub fn uninject(mut pod: Value) -> Option<Value> {
         }
     }
     Some(pod)
+}
+
+/// The app containers' env vars injection wrote, with their values, from daprd's flags (every
+/// release passes its ports and app protocol): `DAPR_HTTP_PORT`, `DAPR_GRPC_PORT` and
+/// `APP_PROTOCOL`, the last not written for a protocol Dapr does not know.
+fn app_env_written(spec: &Map<String, Value>) -> Vec<(&'static str, String)> {
+    let daprd = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|list| spec.get(*list)?.as_array())
+        .flatten()
+        .find(|c| name_of(c) == Some(SIDECAR_CONTAINER_NAME));
+    let args: Vec<&str> = daprd
+        .and_then(|d| d.get("args")?.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let flag = |name: &str| {
+        let at = args.iter().position(|a| *a == name)?;
+        args.get(at.checked_add(1)?).map(|v| (*v).to_owned())
+    };
+    let protocol = flag("--app-protocol").unwrap_or_default();
+    let ssl = args.contains(&"--app-ssl");
+    let mut written = vec![
+        (
+            env::APP_HTTP_PORT,
+            flag("--dapr-http-port").unwrap_or_default(),
+        ),
+        (
+            env::APP_GRPC_PORT,
+            flag("--dapr-grpc-port").unwrap_or_default(),
+        ),
+    ];
+    match app_protocol_value(&protocol, ssl) {
+        "" => {}
+        value => written.push((env::APP_PROTOCOL, value.to_owned())),
+    }
+    written
+}
+
+/// Drops the env vars whose name and value are those injection wrote.
+fn remove_written(container: &mut Map<String, Value>, written: &[(&str, String)]) {
+    let Some(Value::Array(vars)) = container.get_mut("env") else {
+        return;
+    };
+    let before = vars.len();
+    vars.retain(|var| {
+        let value = var.get("value").and_then(Value::as_str);
+        !written
+            .iter()
+            .any(|(name, v)| name_of(var) == Some(*name) && value == Some(v.as_str()))
+    });
+    if vars.len() != before && vars.is_empty() {
+        container.remove("env");
+    }
 }
 
 fn name_of(container: &Value) -> Option<&str> {

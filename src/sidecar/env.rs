@@ -112,19 +112,25 @@ pub fn app_env(annotations: &DaprAnnotations, problems: &mut Vec<Problem>) -> Ve
 
 /// `APP_PROTOCOL` for app containers: Dapr's `GetAppProtocol` (empty: not added).
 pub fn app_protocol_env_value(annotations: &DaprAnnotations) -> &'static str {
-    match annotations.app_protocol.to_ascii_lowercase().as_str() {
+    app_protocol_value(&annotations.app_protocol, annotations.app_ssl)
+}
+
+/// `APP_PROTOCOL` for a `dapr.io/app-protocol` value and `dapr.io/app-ssl`; empty for a
+/// protocol Dapr does not know.
+pub fn app_protocol_value(protocol: &str, ssl: bool) -> &'static str {
+    match protocol.to_ascii_lowercase().as_str() {
         "grpcs" => "grpcs",
         "https" => "https",
         "h2c" => "h2c",
         "http" | "" => {
-            if annotations.app_ssl && !annotations.app_protocol.is_empty() {
+            if ssl && !protocol.is_empty() {
                 "https"
             } else {
                 "http"
             }
         }
         "grpc" => {
-            if annotations.app_ssl {
+            if ssl {
                 "grpcs"
             } else {
                 "grpc"

@@ -20,6 +20,7 @@ pub mod v0_11;
 mod volumes;
 
 pub use app_id::owning_workload;
+pub use env::app_protocol_value;
 pub use lookups::Facts;
 
 use crate::annotations::{DaprAnnotations, keys, unknown};
