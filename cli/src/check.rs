@@ -11,6 +11,19 @@ use crate::manifest::{DEFAULT_NAMESPACE, Place};
 
 /// `kubectl get pods,replicasets` lists both; a ReplicaSet names the workload to restart.
 const REPLICA_SET_KIND: &str = "ReplicaSet";
+/// A Pod without daprd whose creator is not known offline: Dapr injects only for requesters it
+/// allows, and a stored Pod does not record who created it.
+pub const REQUESTER_UNKNOWN: &str = "requester unknown";
+/// The workloads whose Pods Kubernetes' own controllers create, which Dapr always allows.
+const CONTROLLER_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+];
 /// The status of a daprd whose trust anchors lack a current root.
 pub const TRUST_STALE: &str = "trust-stale";
 const TRUST_ANCHORS_ENV: &str = "DAPR_TRUST_ANCHORS";
@@ -80,10 +93,15 @@ impl CheckReport {
             .unwrap_or("<no name>")
             .to_owned();
         let report = verify_manifest_pod(object.clone(), &namespace, settings);
-        let (ok, failure) = (report.status == Status::Ok, report.status.is_failure());
+        let (ok, mut failure) = (report.status == Status::Ok, report.status.is_failure());
         let mut line = line(namespace, pod, report);
         if ok {
             self.judge_trust_anchors(object, &mut line);
+        }
+        if line.status == Status::Missing.name() && !created_by_a_controller(&line.owner) {
+            line.status = REQUESTER_UNKNOWN;
+            line.reason = "the Pod asks for Dapr and has no daprd, but offline its creator is unknown: injection is skipped for requesters Dapr does not allow. Check who created it (the API server's audit log), and recreate it through a workload or an allowed service account".to_owned();
+            failure = false;
         }
         if failure || line.status == TRUST_STALE {
             self.failures += 1;
@@ -181,6 +199,13 @@ impl CheckReport {
 
 fn or_dash(value: &str) -> &str {
     if value.is_empty() { "-" } else { value }
+}
+
+/// Whether the Pod's workload is one of Kubernetes' own controllers (its owner, `Kind ns/name`).
+fn created_by_a_controller(owner: &str) -> bool {
+    owner
+        .split_once(' ')
+        .is_some_and(|(kind, _)| CONTROLLER_KINDS.contains(&kind))
 }
 
 /// The value of a daprd env var: in an app container, or a native sidecar.

@@ -275,3 +275,32 @@ fn after_the_restart_there_is_nothing_to_restart_and_the_exit_code_is_0() {
         (0, "", "")
     );
 }
+
+#[test]
+fn a_bare_pod_without_daprd_is_not_called_missing_since_its_creator_is_unknown_offline() {
+    let mut bare = stored_pod("audit_pod_missing_sidecar.json");
+    bare["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ownerReferences");
+    let pods =
+        json!({"kind": "List", "items": [bare, stored_pod("audit_pod_missing_sidecar.json")]});
+    let output = dapr_inject(
+        &["check", "--output-format", "json", "-"],
+        &pods.to_string(),
+    );
+    let report: Value = serde_json::from_str(&output.stdout).unwrap();
+    let statuses: Vec<&str> = report["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["requester unknown", "missing"]);
+    assert_eq!(
+        report["pods"][0]["reason"],
+        "the Pod asks for Dapr and has no daprd, but offline its creator is unknown: injection is skipped for requesters Dapr does not allow. Check who created it (the API server's audit log), and recreate it through a workload or an allowed service account"
+    );
+    // Only the Deployment's Pod is certainly missing.
+    assert_eq!((output.code, report["failures"].as_u64()), (1, Some(1)));
+}
