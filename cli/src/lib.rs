@@ -13,6 +13,7 @@ pub mod input;
 pub mod manifest;
 pub mod output;
 pub mod restart;
+pub mod summary;
 
 pub mod yaml;
 
@@ -175,8 +176,13 @@ struct CheckArgs {
 
     /// Print only the `kubectl rollout restart` commands that fix the Pods found, one per
     /// workload, ready for `sh`; why other Pods get none goes to standard error
-    #[arg(long)]
+    #[arg(long, conflicts_with = "summary")]
     restart_commands: bool,
+
+    /// Print Pods per status for each workload and namespace, what needs a restart, and the
+    /// daprd images in use, instead of one line per Pod
+    #[arg(long)]
+    summary: bool,
 
     /// The Pods, or `-` for standard input; repeatable
     #[arg(long, short = 'f', value_name = "FILE|-")]
@@ -197,9 +203,9 @@ enum CheckFormat {
 type Done = Result<(String, u8), Vec<String>>;
 
 /// Runs the program and returns its exit code: 0; 1 when an input cannot be read or parsed,
-/// the settings or `--namespace` are invalid, an object fails, or `check` finds a Pod without
-/// its sidecar; 2 for a command line clap rejects. Nothing is written unless every object
-/// worked.
+/// the settings or `--namespace` are invalid, an object fails, or `check` finds a Pod that
+/// needs a restart; 2 for a command line clap rejects, and for `check`, an input or settings
+/// it cannot read. Nothing is written unless every object worked.
 pub fn run<I, T>(
     args: I,
     stdin: &mut dyn Read,
@@ -252,7 +258,12 @@ where
             for message in messages {
                 let _ = writeln!(stderr, "{message}");
             }
-            1
+            // check's exit codes: 0 all ok, 1 something needs a restart, 2 unreadable input.
+            if matches!(cli.command, Some(Command::Check(_))) {
+                2
+            } else {
+                1
+            }
         }
     }
 }
@@ -414,9 +425,11 @@ fn check_all(
         let code = u8::from(report.failures > 0);
         return Ok((commands.iter().map(|c| format!("{c}\n")).collect(), code));
     }
-    let output = match args.output_format {
-        CheckFormat::Table => report.table(),
-        CheckFormat::Json => report.json(),
+    let output = match (args.summary, args.output_format) {
+        (true, CheckFormat::Table) => summary::summary(&report.lines, &report.replica_sets).table(),
+        (true, CheckFormat::Json) => summary::summary(&report.lines, &report.replica_sets).json(),
+        (false, CheckFormat::Table) => report.table(),
+        (false, CheckFormat::Json) => report.json(),
     };
     if report.failures == 0 {
         return Ok((output, 0));

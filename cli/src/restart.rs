@@ -57,7 +57,7 @@ impl ReplicaSets {
 pub fn restart_commands(lines: &[Line], replica_sets: &ReplicaSets) -> (Vec<String>, Vec<String>) {
     let mut commands = BTreeSet::new();
     let mut notes = Vec::new();
-    for line in lines.iter().filter(|l| NEEDS_RESTART.contains(&l.status)) {
+    for line in lines.iter().filter(|l| needs_restart(l.status)) {
         let owner = workload(&line.owner, replica_sets);
         let pod = format!("{}/{}", line.namespace, line.pod);
         let Some((kind, rest)) = owner.split_once(' ') else {
@@ -89,8 +89,19 @@ pub fn restart_commands(lines: &[Line], replica_sets: &ReplicaSets) -> (Vec<Stri
     (commands.into_iter().collect(), notes)
 }
 
-/// The workload to restart: a ReplicaSet of the listing gives its controller.
-fn workload(owner: &str, replica_sets: &ReplicaSets) -> String {
+/// Whether `kubectl rollout restart` restarts this kind of workload.
+pub fn restartable(kind: &str) -> bool {
+    RESTARTABLE.iter().any(|(k, _)| *k == kind)
+}
+
+/// Whether a restart fixes a Pod of this status.
+pub fn needs_restart(status: &str) -> bool {
+    NEEDS_RESTART.contains(&status)
+}
+
+/// The workload to restart, `Kind namespace/name`: a ReplicaSet of the listing gives its
+/// controller.
+pub fn workload(owner: &str, replica_sets: &ReplicaSets) -> String {
     let replica_set = owner
         .strip_prefix("ReplicaSet ")
         .and_then(|rest| rest.split_once('/'))

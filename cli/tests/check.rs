@@ -107,7 +107,7 @@ fn documents_that_are_not_pods_are_skipped_and_said_so() {
 #[test]
 fn check_without_input_says_how_to_give_it() {
     let output = dapr_inject(&["check"], "");
-    assert_eq!(output.code, 1);
+    assert_eq!(output.code, 2);
     assert_eq!(
         output.stderr,
         "error: no Pods given: pass a file, or `-` for standard input, e.g. `kubectl get pods -A -o json | dapr-inject check -`\n"
@@ -303,4 +303,74 @@ fn a_bare_pod_without_daprd_is_not_called_missing_since_its_creator_is_unknown_o
     );
     // Only the Deployment's Pod is certainly missing.
     assert_eq!((output.code, report["failures"].as_u64()), (1, Some(1)));
+}
+
+#[test]
+fn input_that_cannot_be_read_exits_2_and_a_needed_restart_1() {
+    let output = dapr_inject(&["check", "-"], "items: [unclosed\n");
+    assert_eq!(output.code, 2, "{}", output.stderr);
+    assert!(output.stderr.starts_with("error: "), "{}", output.stderr);
+    let stale = listing(&["audit_pod_stale_sidecar.json"]);
+    assert_eq!(dapr_inject(&["check", "-"], &stale).code, 1);
+    let ok = listing(&["audit_pod_sidecar_ok.json"]);
+    assert_eq!(dapr_inject(&["check", "-"], &ok).code, 0);
+}
+
+#[test]
+fn the_summary_counts_pods_per_workload_and_namespace_with_totals_last() {
+    let newer = bundle_file(
+        "newer-summary.json",
+        r#"{"sidecarImage": "ghcr.io/dapr/daprd:1.18.4"}"#,
+    );
+    let output = dapr_inject(
+        &["check", "--settings", &newer, "--summary", "-"],
+        &two_deployments_and_a_job(),
+    );
+    assert_eq!(output.code, 1);
+    assert_eq!(
+        output.stdout,
+        "NAMESPACE   WORKLOAD            OK   MISSING   STALE   DRIFT   TRUST-STALE   MISMATCH   REQUESTER UNKNOWN   NOT REQUESTED   UNREADABLE   NEEDS RESTART
+shop        Deployment cart     0    0         3       0       0             0          0                   0               0            3
+shop        Deployment orders   0    0         3       0       0             0          0                   0               0            3
+shop        Job migrate         0    0         1       0       0             0          0                   0               0            0
+shop        (namespace)         0    0         7       0       0             0          0                   0               0            6
+TOTAL                           0    0         7       0       0             0          0                   0               0            6
+
+IMAGE                       PODS
+ghcr.io/dapr/daprd:1.18.3   7
+"
+    );
+}
+
+#[test]
+fn the_summarys_counts_are_the_per_pod_statuses() {
+    let input = two_deployments_and_a_job();
+    let per_pod = dapr_inject(&["check", "--output-format", "json", "-"], &input);
+    let per_pod: Value = serde_json::from_str(&per_pod.stdout).unwrap();
+    let summary = dapr_inject(
+        &["check", "--summary", "--output-format", "json", "-"],
+        &input,
+    );
+    let summary: Value = serde_json::from_str(&summary.stdout).unwrap();
+    let mut counted = std::collections::BTreeMap::new();
+    for pod in per_pod["pods"].as_array().unwrap() {
+        *counted
+            .entry(pod["status"].as_str().unwrap().to_owned())
+            .or_insert(0u64) += 1;
+    }
+    let total: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(summary["total"]["pods"].clone()).unwrap();
+    assert_eq!(total, counted);
+    let by_workload: u64 = summary["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["pods"].as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        by_workload,
+        per_pod["pods"].as_array().unwrap().len() as u64
+    );
+    assert_eq!(summary["images"], json!({"ghcr.io/dapr/daprd:1.18.3": 7}));
 }

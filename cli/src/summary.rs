@@ -1,0 +1,162 @@
+//! `dapr-inject check --summary`: the fleet at a glance, as `istioctl x injector list` gives
+//! Istio's. Per namespace and workload, how many Pods stand in each status and how many need a
+//! restart; then the daprd images in use; totals last.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::check::Line;
+use crate::restart::{ReplicaSets, needs_restart, restartable, workload};
+
+/// Every status, in the order the columns show them.
+const STATUSES: &[&str] = &[
+    "ok",
+    "missing",
+    "stale",
+    "drift",
+    "trust-stale",
+    "mismatch",
+    "requester unknown",
+    "not requested",
+    "unreadable",
+];
+const NO_WORKLOAD: &str = "(bare Pods)";
+
+/// One row: a workload, or a total.
+#[derive(Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub namespace: String,
+    pub workload: String,
+    /// Pods per status; statuses without a Pod are left out.
+    pub pods: BTreeMap<&'static str, usize>,
+    pub needs_restart: usize,
+}
+
+impl Row {
+    /// One more Pod; it needs a restart when a restart of its workload fixes it (Jobs,
+    /// CronJobs and bare Pods are never restarted).
+    fn count(&mut self, status: &'static str, restarts: bool) {
+        *self.pods.entry(status).or_default() += 1;
+        if restarts && needs_restart(status) {
+            self.needs_restart += 1;
+        }
+    }
+}
+
+/// The summary of a listing.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub workloads: Vec<Row>,
+    pub namespaces: Vec<Row>,
+    pub total: Row,
+    /// Pods per daprd image; Pods without daprd are left out.
+    pub images: BTreeMap<String, usize>,
+}
+
+pub fn summary(lines: &[Line], replica_sets: &ReplicaSets) -> Summary {
+    let mut workloads: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut namespaces: BTreeMap<String, Row> = BTreeMap::new();
+    let mut summary = Summary::default();
+    summary.total.namespace = "TOTAL".to_owned();
+    for line in lines {
+        let owner = workload(&line.owner, replica_sets);
+        let (workload, restarts) = match owner.split_once(' ') {
+            Some((kind, rest)) => (
+                format!("{kind} {}", rest.rsplit('/').next().unwrap_or(rest)),
+                restartable(kind),
+            ),
+            None => (NO_WORKLOAD.to_owned(), false),
+        };
+        let key = (line.namespace.clone(), workload.clone());
+        let row = workloads.entry(key).or_insert_with(|| Row {
+            namespace: line.namespace.clone(),
+            workload,
+            ..Row::default()
+        });
+        row.count(line.status, restarts);
+        let namespace = namespaces
+            .entry(line.namespace.clone())
+            .or_insert_with(|| Row {
+                namespace: line.namespace.clone(),
+                ..Row::default()
+            });
+        namespace.count(line.status, restarts);
+        summary.total.count(line.status, restarts);
+        if !line.image.is_empty() {
+            *summary.images.entry(line.image.clone()).or_default() += 1;
+        }
+    }
+    summary.workloads = workloads.into_values().collect();
+    summary.namespaces = namespaces.into_values().collect();
+    summary
+}
+
+impl Summary {
+    /// Aligned columns, as kubectl writes them: the workloads, each namespace's total, the
+    /// grand total last; then the images.
+    pub fn table(&self) -> String {
+        let mut headers = vec!["NAMESPACE".to_owned(), "WORKLOAD".to_owned()];
+        headers.extend(STATUSES.iter().map(|s| s.to_uppercase()));
+        headers.push("NEEDS RESTART".to_owned());
+        let row_cells = |row: &Row| {
+            let mut cells = vec![row.namespace.clone(), row.workload.clone()];
+            cells.extend(
+                STATUSES
+                    .iter()
+                    .map(|s| row.pods.get(s).copied().unwrap_or(0).to_string()),
+            );
+            cells.push(row.needs_restart.to_string());
+            cells
+        };
+        let mut rows = vec![headers];
+        rows.extend(self.workloads.iter().map(row_cells));
+        rows.extend(self.namespaces.iter().map(|row| {
+            let mut cells = row_cells(row);
+            cells[1] = "(namespace)".to_owned();
+            cells
+        }));
+        rows.push(row_cells(&self.total));
+        let mut out = aligned(&rows);
+        let mut images = vec![vec!["IMAGE".to_owned(), "PODS".to_owned()]];
+        images.extend(
+            self.images
+                .iter()
+                .map(|(image, n)| vec![image.clone(), n.to_string()]),
+        );
+        out.push('\n');
+        out.push_str(&aligned(&images));
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// Columns three spaces apart, each as wide as its widest cell.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("   ").trim_end());
+        out.push('\n');
+    }
+    out
+}
