@@ -242,16 +242,21 @@ fn two_deployments_and_a_job() -> String {
     .to_string()
 }
 
-#[test]
-fn two_stale_deployments_give_exactly_two_restart_commands_and_a_stale_job_none() {
+/// `check` with `flag` on the listing, under settings that now inject daprd 1.18.4.
+fn check_after_an_upgrade(flag: &str) -> support::Run {
     let newer = bundle_file(
-        "newer.json",
+        &format!("newer{flag}.json"),
         r#"{"sidecarImage": "ghcr.io/dapr/daprd:1.18.4"}"#,
     );
-    let output = dapr_inject(
-        &["check", "--settings", &newer, "--restart-commands", "-"],
+    dapr_inject(
+        &["check", "--settings", &newer, flag, "-"],
         &two_deployments_and_a_job(),
-    );
+    )
+}
+
+#[test]
+fn two_stale_deployments_give_exactly_two_restart_commands_and_a_stale_job_none() {
+    let output = check_after_an_upgrade("--restart-commands");
     assert_eq!(output.code, 1);
     assert_eq!(
         output.stdout,
@@ -318,14 +323,7 @@ fn input_that_cannot_be_read_exits_2_and_a_needed_restart_1() {
 
 #[test]
 fn the_summary_counts_pods_per_workload_and_namespace_with_totals_last() {
-    let newer = bundle_file(
-        "newer-summary.json",
-        r#"{"sidecarImage": "ghcr.io/dapr/daprd:1.18.4"}"#,
-    );
-    let output = dapr_inject(
-        &["check", "--settings", &newer, "--summary", "-"],
-        &two_deployments_and_a_job(),
-    );
+    let output = check_after_an_upgrade("--summary");
     assert_eq!(output.code, 1);
     assert_eq!(
         output.stdout,
