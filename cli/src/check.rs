@@ -2,7 +2,10 @@
 //! `kubectl get pods -A -o json`. Like `linkerd check --proxy`, it finds every Pod that asked
 //! for Dapr and runs without its sidecar, or with one an upgrade left behind.
 
-use dapr_sidecar_injector::{POD_KIND, Report, Settings, Status, verify_manifest_pod};
+use dapr_sidecar_injector::{
+    POD_KIND, Report, SIDECAR_CONTAINER_NAME, Settings, Status, TRUST_ANCHORS_ENV,
+    verify_manifest_pod, workload_kinds,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,19 +17,8 @@ const REPLICA_SET_KIND: &str = "ReplicaSet";
 /// A Pod without daprd whose creator is not known offline: Dapr injects only for requesters it
 /// allows, and a stored Pod does not record who created it.
 pub const REQUESTER_UNKNOWN: &str = "requester unknown";
-/// The workloads whose Pods Kubernetes' own controllers create, which Dapr always allows.
-const CONTROLLER_KINDS: &[&str] = &[
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-];
 /// The status of a daprd whose trust anchors lack a current root.
 pub const TRUST_STALE: &str = "trust-stale";
-const TRUST_ANCHORS_ENV: &str = "DAPR_TRUST_ANCHORS";
 
 /// `kubectl get -o json` wraps what it lists in a `List`; typed lists end the same way.
 const LIST_KIND_SUFFIX: &str = "List";
@@ -136,7 +128,7 @@ impl CheckReport {
 
     /// A table with kubectl's layout: upper-case headers, columns three spaces apart.
     pub fn table(&self) -> String {
-        const HEADERS: [&str; 7] = [
+        let headers = [
             "NAMESPACE",
             "POD",
             "OWNER",
@@ -145,38 +137,21 @@ impl CheckReport {
             "STATUS",
             "REASON",
         ];
-        let rows: Vec<[&str; 7]> = self
-            .lines
-            .iter()
-            .map(|l| {
-                [
-                    l.namespace.as_str(),
-                    l.pod.as_str(),
-                    or_dash(&l.owner),
-                    or_dash(&l.app_id),
-                    or_dash(&l.image),
-                    l.status,
-                    or_dash(&l.reason),
-                ]
-            })
-            .collect();
-        let mut widths = HEADERS.map(|h| h.chars().count());
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        for row in std::iter::once(&HEADERS).chain(&rows) {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            out.push_str(cells.join("   ").trim_end());
-            out.push('\n');
-        }
-        out
+        let mut rows = vec![headers.map(str::to_owned).to_vec()];
+        rows.extend(self.lines.iter().map(|l| {
+            [
+                l.namespace.as_str(),
+                l.pod.as_str(),
+                or_dash(&l.owner),
+                or_dash(&l.app_id),
+                or_dash(&l.image),
+                l.status,
+                or_dash(&l.reason),
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        }));
+        aligned(&rows)
     }
 
     /// The same report as JSON: the lines, and how many Pods lack the right sidecar.
@@ -197,15 +172,40 @@ impl CheckReport {
     }
 }
 
+/// Columns as kubectl writes them: three spaces apart, each as wide as its widest cell.
+pub fn aligned(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("   ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 fn or_dash(value: &str) -> &str {
     if value.is_empty() { "-" } else { value }
 }
 
-/// Whether the Pod's workload is one of Kubernetes' own controllers (its owner, `Kind ns/name`).
+/// Whether the Pod's workload (its owner, `Kind ns/name`) is one the policy checks: their Pods
+/// are created by Kubernetes' own controllers, which Dapr always allows.
 fn created_by_a_controller(owner: &str) -> bool {
     owner
         .split_once(' ')
-        .is_some_and(|(kind, _)| CONTROLLER_KINDS.contains(&kind))
+        .is_some_and(|(kind, _)| workload_kinds().any(|k| k == kind))
 }
 
 /// The value of a daprd env var: in an app container, or a native sidecar.
@@ -214,7 +214,7 @@ fn daprd_env<'a>(pod: &'a Value, name: &str) -> Option<&'a str> {
         .iter()
         .filter_map(|list| pod.pointer(&format!("/spec/{list}"))?.as_array())
         .flatten()
-        .find(|c| c.get("name").and_then(Value::as_str) == Some("daprd"))?
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(SIDECAR_CONTAINER_NAME))?
         .get("env")?
         .as_array()?
         .iter()

@@ -5,12 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use dapr_sidecar_injector::Status;
 use serde_json::Value;
 
-use crate::check::Line;
+use crate::check::{Line, TRUST_STALE};
 
-/// The statuses whose Pods a restart fixes.
-const NEEDS_RESTART: &[&str] = &["missing", "stale", "drift", "trust-stale"];
 /// The kinds `kubectl rollout restart` takes, as it names them.
 const RESTARTABLE: &[(&str, &str)] = &[
     ("Deployment", "deployment"),
@@ -96,7 +95,10 @@ pub fn restartable(kind: &str) -> bool {
 
 /// Whether a restart fixes a Pod of this status.
 pub fn needs_restart(status: &str) -> bool {
-    NEEDS_RESTART.contains(&status)
+    status == TRUST_STALE
+        || [Status::Missing, Status::Stale, Status::Drift]
+            .iter()
+            .any(|s| s.name() == status)
 }
 
 /// The workload to restart, `Kind namespace/name`: a ReplicaSet of the listing gives its

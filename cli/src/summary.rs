@@ -6,21 +6,25 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::check::Line;
+use dapr_sidecar_injector::Status;
+
+use crate::check::{Line, REQUESTER_UNKNOWN, TRUST_STALE, aligned};
 use crate::restart::{ReplicaSets, needs_restart, restartable, workload};
 
-/// Every status, in the order the columns show them.
-const STATUSES: &[&str] = &[
-    "ok",
-    "missing",
-    "stale",
-    "drift",
-    "trust-stale",
-    "mismatch",
-    "requester unknown",
-    "not requested",
-    "unreadable",
-];
+/// Every status, in the order the columns show them: verify's, and those `check` adds.
+fn statuses() -> [&'static str; 9] {
+    [
+        Status::Ok.name(),
+        Status::Missing.name(),
+        Status::Stale.name(),
+        Status::Drift.name(),
+        TRUST_STALE,
+        Status::Mismatch.name(),
+        REQUESTER_UNKNOWN,
+        Status::NotRequested.name(),
+        Status::Unreadable.name(),
+    ]
+}
 const NO_WORKLOAD: &str = "(bare Pods)";
 
 /// One row: a workload, or a total.
@@ -98,12 +102,12 @@ impl Summary {
     /// grand total last; then the images.
     pub fn table(&self) -> String {
         let mut headers = vec!["NAMESPACE".to_owned(), "WORKLOAD".to_owned()];
-        headers.extend(STATUSES.iter().map(|s| s.to_uppercase()));
+        headers.extend(statuses().iter().map(|s| s.to_uppercase()));
         headers.push("NEEDS RESTART".to_owned());
         let row_cells = |row: &Row| {
             let mut cells = vec![row.namespace.clone(), row.workload.clone()];
             cells.extend(
-                STATUSES
+                statuses()
                     .iter()
                     .map(|s| row.pods.get(s).copied().unwrap_or(0).to_string()),
             );
@@ -135,28 +139,4 @@ impl Summary {
         text.push('\n');
         text
     }
-}
-
-/// Columns three spaces apart, each as wide as its widest cell.
-fn aligned(rows: &[Vec<String>]) -> String {
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(cells.join("   ").trim_end());
-        out.push('\n');
-    }
-    out
 }
