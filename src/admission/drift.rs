@@ -76,8 +76,8 @@ pub(super) fn find(
     let mut expected = plan.additions.sidecar.value().ok()?;
     // Both as the API server stores them: a stored daprd has its defaults already, and a
     // Pod of a manifest gets them when it is applied.
+    let host_network = pod.pointer("/spec/hostNetwork").and_then(Value::as_bool) == Some(true);
     for container in [&mut found, &mut expected] {
-        let host_network = pod.pointer("/spec/hostNetwork").and_then(Value::as_bool) == Some(true);
         default_container(container, host_network);
         remove_from(container, "args", |arg| arg == MTLS_FLAG);
         remove_from(container, "volumeMounts", is_service_account_mount);

@@ -26,8 +26,7 @@ pub fn stored(mut pod: Value) -> Value {
             spec[field] = default;
         }
     }
-    let volumes = spec["volumes"].as_array().cloned().unwrap_or_default();
-    let mut volumes = volumes;
+    let mut volumes = spec["volumes"].as_array().cloned().unwrap_or_default();
     volumes.push(json!({"name": TOKEN_VOLUME, "projected": {"defaultMode": 420, "sources": [
         {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
         {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}));
