@@ -58,7 +58,7 @@ pub use crate::cluster::{
 };
 pub use crate::settings::{
     InvalidAnnotations, Mode, PEM_CERTIFICATE, Releases, SETTING_KEYS, SETTINGS, SecurityProfile,
-    SettingInfo, Settings, settings_error, settings_from_value,
+    SettingInfo, Settings, settings_from_value,
 };
 pub use crate::shell::{
     AUDIT_APP_ID, AUDIT_DAPR_VERSION, AUDIT_SIDECAR_IMAGE, ValidationResponse, validate,

@@ -225,7 +225,7 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
         ),
         (
             "{\"tokenVolume\": \"yes\"}",
-            "invalid settings: invalid type: string \"yes\", expected a boolean",
+            "invalid settings: tokenVolume: invalid type: string \"yes\", expected a boolean",
         ),
         ("{\"sidecarImage\": \"\"}", "sidecarImage must not be empty"),
         (
@@ -263,7 +263,7 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
         ),
         (
             "{\"ignoreEntrypointTolerations\": [{\"effect\": 1}]}",
-            "invalid settings: invalid type: integer `1`, expected a string",
+            "invalid settings: ignoreEntrypointTolerations: invalid type: integer `1`, expected a string",
         ),
         (
             "{\"componentSocketsFolder\": \"rel\"}",
@@ -271,7 +271,7 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
         ),
         (
             "{\"invalidAnnotations\": \"panic\"}",
-            "invalid settings: unknown variant `panic`",
+            "invalid settings: invalidAnnotations: unknown variant `panic`",
         ),
         (
             "{\"allowedSidecarImages\": [\"x/*\"]}",

@@ -1,10 +1,13 @@
 //! The settings table: one row per key, as the annotations have theirs. The struct, its
 //! defaults, the key list, the one-release checks and the README's rows all come from here.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::types::{InvalidAnnotations, Mode, SecurityProfile, SidecarResources, Toleration};
 use crate::base::dapr::{DaprVersion, volume};
+use crate::base::problem::closest;
 
 pub const DEFAULT_SIDECAR_IMAGE: &str = "ghcr.io/dapr/daprd:1.18.3";
 pub const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "dapr-system";
@@ -43,8 +46,7 @@ macro_rules! settings {
     ($( $field:ident : $ty:ty = $default:expr;
         $key:literal, $releases:expr,
         default $default_doc:literal, dapr $dapr:literal, doc $doc:literal; )*) => {
-        #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-        #[serde(default, deny_unknown_fields)]
+        #[derive(Serialize, Debug, Clone, PartialEq)]
         pub struct Settings {
             $( #[doc = $doc] #[serde(rename = $key)] pub $field: $ty, )*
         }
@@ -64,6 +66,20 @@ macro_rules! settings {
         } ),*];
 
         impl Settings {
+            /// Settings from a JSON object, each key read by its row. Not serde's derive: its
+            /// visitor inlines every field's reader, 14 KB of the module's size budget, and
+            /// its messages do not name the setting.
+            pub fn from_map(mut map: Map<String, Value>) -> Result<Settings, String> {
+                if let Some(key) = map.keys().find(|k| !SETTING_KEYS.contains(&k.as_str())) {
+                    return Err(unknown_setting(key));
+                }
+                let mut settings = Settings::default();
+                $( if let Some(value) = map.remove($key) {
+                    settings.$field = read($key, value)?;
+                } )*
+                Ok(settings)
+            }
+
             /// The settings of one release alone that differ from their defaults, as
             /// (name in messages, release), in the table's order.
             pub(super) fn set_for_one_release(&self) -> Vec<(&'static str, DaprVersion)> {
@@ -78,6 +94,28 @@ macro_rules! settings {
             }
         }
     };
+}
+
+/// An unknown key, answered with the closest real one.
+pub fn unknown_setting(key: &str) -> String {
+    match closest(key, SETTING_KEYS.iter().copied()) {
+        Some(close) => format!("unknown setting \"{key}\"; did you mean {close}?"),
+        None => format!(
+            "unknown setting \"{key}\"; the settings are listed in the README's Settings section"
+        ),
+    }
+}
+
+/// One setting's value, or a message naming it.
+fn read<T: DeserializeOwned>(key: &str, value: Value) -> Result<T, String> {
+    T::deserialize(value).map_err(|e| format!("{key}: {e}"))
+}
+
+impl<'de> Deserialize<'de> for Settings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = Map::<String, Value>::deserialize(deserializer)?;
+        Settings::from_map(map).map_err(serde::de::Error::custom)
+    }
 }
 
 settings! {
