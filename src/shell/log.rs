@@ -2,8 +2,6 @@
 //! `message`, then the fields. Written here rather than through slog, which cost 13 KB of a
 //! module with a 450 KB budget for the three lines the policy logs.
 
-use std::collections::BTreeMap;
-
 pub const POLICY_NAME: &str = "dapr-sidecar-injector";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +28,19 @@ pub struct Logger<'a> {
 impl Logger<'_> {
     /// The event as the host reads it (`PolicyLogEntry` in Kubewarden's policy-evaluator).
     pub fn event(&self, level: Level, message: &str, fields: &[(&str, &str)]) -> Vec<u8> {
-        let mut event = BTreeMap::from([
+        // serde_json's map, which the module has anyway: another map type costs 5 KB.
+        let base = [
             ("level", level.name()),
             ("message", message),
             ("policy", POLICY_NAME),
             ("namespace", self.namespace),
             ("generateName", self.generate_name),
-        ]);
-        event.extend(fields.iter().copied());
+        ];
+        let event: serde_json::Map<String, serde_json::Value> = base
+            .iter()
+            .chain(fields)
+            .map(|(key, value)| ((*key).to_owned(), (*value).into()))
+            .collect();
         serde_json::to_vec(&event).unwrap_or_default()
     }
 

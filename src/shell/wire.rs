@@ -1,8 +1,6 @@
 //! Kubewarden's wire: the `validate` payload, reduced to what the policy reads, and the
 //! `ValidationResponse` a verdict becomes.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -18,8 +16,8 @@ pub const AUDIT_SIDECAR_IMAGE: &str = "sidecar-image";
 pub const AUDIT_DAPR_VERSION: &str = "dapr-version";
 
 /// Kubewarden's `ValidationResponse`, field for field. The SDK's type keeps audit annotations
-/// in a `HashMap`, whose hashing costs the module size budget; an ordered map serialises the
-/// same JSON object.
+/// in a `HashMap`, whose hashing costs the module size budget; serde_json's ordered map, which
+/// the module has anyway, serialises the same JSON object (another map type would cost 5 KB).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidationResponse {
     pub accepted: bool,
@@ -27,7 +25,7 @@ pub struct ValidationResponse {
     pub code: Option<u16>,
     /// JSON text: the Pod with the sidecar spliced in.
     pub mutated_object: Option<String>,
-    pub audit_annotations: Option<BTreeMap<String, String>>,
+    pub audit_annotations: Option<serde_json::Map<String, serde_json::Value>>,
     pub warnings: Option<Vec<String>>,
 }
 
@@ -50,14 +48,16 @@ impl From<Verdict> for ValidationResponse {
             },
             Verdict::Inject(injection) => ValidationResponse {
                 mutated_object: Some(injection.pod),
-                audit_annotations: Some(BTreeMap::from([
-                    (AUDIT_APP_ID.to_owned(), injection.app_id),
-                    (AUDIT_SIDECAR_IMAGE.to_owned(), injection.image),
-                    (
-                        AUDIT_DAPR_VERSION.to_owned(),
-                        injection.dapr_version.name().to_owned(),
-                    ),
-                ])),
+                audit_annotations: Some(
+                    [
+                        (AUDIT_APP_ID, injection.app_id),
+                        (AUDIT_SIDECAR_IMAGE, injection.image),
+                        (AUDIT_DAPR_VERSION, injection.dapr_version.name().to_owned()),
+                    ]
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value.into()))
+                    .collect(),
+                ),
                 warnings: warnings(&injection.problems),
                 ..ValidationResponse::accept()
             },
@@ -197,8 +197,9 @@ mod tests {
                     ),
                     (AUDIT_DAPR_VERSION, "1.18"),
                 ]
-                .map(|(key, value)| (key.to_owned(), value.to_owned()))
-                .into(),
+                .map(|(key, value)| (key.to_owned(), value.into()))
+                .into_iter()
+                .collect(),
             ),
             warnings: None,
         };
@@ -217,7 +218,7 @@ mod tests {
             message: Some("a \"quoted\" message".to_owned()),
             code: Some(400),
             mutated_object: Some(r#"{"kind": "Pod",  "spec":{}}"#.to_owned()),
-            audit_annotations: Some([("k".to_owned(), "v".to_owned())].into()),
+            audit_annotations: Some([("k".to_owned(), "v".into())].into_iter().collect()),
             warnings: Some(vec!["w".to_owned()]),
         };
         let text = String::from_utf8(response.into_json().unwrap()).unwrap();

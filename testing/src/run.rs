@@ -69,7 +69,15 @@ impl Outcome {
         Outcome {
             decision,
             warnings: response.warnings.unwrap_or_default(),
-            audit_annotations: response.audit_annotations.unwrap_or_default(),
+            audit_annotations: response
+                .audit_annotations
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(key, value)| match value {
+                    Value::String(text) => (key, text),
+                    other => panic!("audit annotation {key} is not a string: {other}"),
+                })
+                .collect(),
             log_notes,
             generate_name,
         }
