@@ -69,14 +69,17 @@ macro_rules! settings {
             /// Settings from a JSON object, each key read by its row. Not serde's derive: its
             /// visitor inlines every field's reader, 14 KB of the module's size budget, and
             /// its messages do not name the setting.
-            pub fn from_map(mut map: Map<String, Value>) -> Result<Settings, String> {
+            pub fn from_map(map: Map<String, Value>) -> Result<Settings, String> {
                 if let Some(key) = map.keys().find(|k| !SETTING_KEYS.contains(&k.as_str())) {
                     return Err(unknown_setting(key));
                 }
                 let mut settings = Settings::default();
-                $( if let Some(value) = map.remove($key) {
-                    settings.$field = read($key, value)?;
-                } )*
+                for (key, value) in map {
+                    match key.as_str() {
+                        $( $key => settings.$field = read($key, value)?, )*
+                        _ => {}
+                    }
+                }
                 Ok(settings)
             }
 
