@@ -9,6 +9,7 @@ use kubewarden_policy_sdk::host_capabilities::kubernetes::{
 use serde_json::Value;
 
 use crate::base::go::{is_falsy_strict, is_truthy};
+use crate::base::json::to_text;
 use crate::base::problem::Reason;
 
 pub const DAPR_API_VERSION: &str = "dapr.io/v1alpha1";
@@ -240,7 +241,9 @@ pub fn mtls_enabled(lookup: Result<Value, String>) -> (bool, Option<String>) {
         Some(other) => (
             true,
             Some(format!(
-                "Configuration {DAPR_SYSTEM_CONFIGURATION}: spec.mtls.enabled {other} is not a boolean, mTLS on"
+                "Configuration {DAPR_SYSTEM_CONFIGURATION}: spec.mtls.enabled {} is not a boolean, mTLS on",
+                // Our writer, not Value's Display: that is a second serializer, 5 KB.
+                to_text(other)
             )),
         ),
     }

@@ -10,6 +10,7 @@ use crate::annotations::{PREFIX, keys};
 use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
 use crate::base::dapr::SIDECAR_CONTAINER_NAME;
 use crate::base::go::is_truthy;
+use crate::base::json::to_text;
 use crate::base::k8s::objects::annotation;
 use crate::base::problem::{Problem, Reason, Rejection};
 use crate::cluster::Cluster;
@@ -55,7 +56,7 @@ fn apply(pod: Pod<'_>, plan: Plan, settings: &Settings) -> Verdict {
 pub(super) fn asks_for_nothing(object: &Object<'_>, namespace: &str, settings: &Settings) -> bool {
     let holds_prefix = match object {
         Object::Text(text) => text.contains(PREFIX),
-        Object::Value(value) => value.to_string().contains(PREFIX),
+        Object::Value(value) => to_text(value).contains(PREFIX),
     };
     !holds_prefix && !settings.injects_namespace(namespace)
 }
