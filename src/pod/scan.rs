@@ -8,7 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::base::json::quote_or_backslash;
 
-use super::view::{ContainerView, PodView, SERVICE_ACCOUNT_MOUNT_PATH, Unread};
+use super::view::{
+    ContainerView, NODE_SELECTOR_OS_KEY, OS_NAME_KEY, PodView, SERVICE_ACCOUNT_MOUNT_PATH, Unread,
+    member, port_numbers,
+};
 
 /// An object or a list in the text: the offsets of its brackets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +332,11 @@ impl<'a> Scanner<'a> {
                     Some(s.volume_mounts(&mut container, &mut view.service_account_mount)?);
                 Some(())
             }
+            "ports" => {
+                once(&mut seen, 8)?;
+                container.ports = port_numbers(&s.parsed()?);
+                Some(())
+            }
             _ => s.skip_value(),
         })?;
         view.containers.push(container);
@@ -404,6 +412,21 @@ impl<'a> Scanner<'a> {
                 view.service_account_name = s.string_value()?;
                 Some(())
             }
+            "hostNetwork" => {
+                once(&mut seen, 32)?;
+                view.host_network = s.parsed::<Value>()?.as_bool() == Some(true);
+                Some(())
+            }
+            "os" => {
+                once(&mut seen, 64)?;
+                view.os_name = member(Some(&s.parsed()?), OS_NAME_KEY);
+                Some(())
+            }
+            "nodeSelector" => {
+                once(&mut seen, 128)?;
+                view.node_selector_os = member(Some(&s.parsed()?), NODE_SELECTOR_OS_KEY);
+                Some(())
+            }
             _ => s.skip_value(),
         })
     }
@@ -454,15 +477,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn same_view_as_value(text: &str) {
+    fn same_view_as_value(text: &str) -> PodView {
         let raw = RawPod::scan(text).expect("the raw path reads it");
         let value: Value = serde_json::from_str(text).unwrap();
         assert_eq!(raw.view, PodView::from_json(&value).unwrap());
+        raw.view
     }
 
     #[test]
     fn the_view_read_from_text_equals_the_view_read_from_a_value() {
-        same_view_as_value(
+        let view = same_view_as_value(
             r#"{"apiVersion":"v1","kind":"Pod",
                "metadata":{"generateName":"web-7c9d-","namespace":"default",
                   "labels":{"app":"web","pod-template-hash":"7c9d"},
@@ -471,11 +495,18 @@ mod tests {
                "spec":{"serviceAccountName":"web",
                   "tolerations":[{"key":"k","operator":"Exists"}],
                   "initContainers":[{"name":"init","image":"busybox"}],
-                  "containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80}],
+                  "hostNetwork":true,"os":{"name":"windows"},"nodeSelector":{"kubernetes.io/os":"linux"},
+                  "containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80},{"containerPort":3500,"protocol":"TCP"}],
                       "env":[{"name":"A","value":"[x]"},{"name":"B\u00e9","valueFrom":{"fieldRef":{"fieldPath":"x"}}}],
                       "volumeMounts":[{"name":"kube-api-access-abcde","mountPath":"/var/run/secrets/kubernetes.io/serviceaccount","readOnly":true}]},
                     {"name":"side"}],
                   "volumes":[{"name":"kube-api-access-abcde","projected":{"sources":[]}}]}}"#,
+        );
+        assert_eq!(view.containers[0].ports, vec![80, 3500]);
+        assert!(view.host_network);
+        assert_eq!(
+            (view.os_name.as_str(), view.node_selector_os.as_str()),
+            ("windows", "linux")
         );
         same_view_as_value(r#" { "spec" : { } , "metadata" : { "labels" : { } } } "#);
     }

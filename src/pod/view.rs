@@ -15,6 +15,8 @@ pub struct ContainerView {
     pub env_names: Vec<String>,
     pub mount_names: Vec<String>,
     pub mount_paths: Vec<String>,
+    /// Its `ports[].containerPort`.
+    pub ports: Vec<i64>,
 }
 
 /// A part of the Pod that only some settings read, kept as its JSON text until a builder asks
@@ -66,6 +68,11 @@ pub struct PodView {
     pub init_container_names: Vec<String>,
     pub volume_names: Vec<String>,
     pub service_account_name: String,
+    /// `spec.hostNetwork`, `spec.os.name` and `spec.nodeSelector["kubernetes.io/os"]`: where
+    /// daprd's ports open and which OS its securityContext must suit.
+    pub host_network: bool,
+    pub os_name: String,
+    pub node_selector_os: String,
     pub(crate) tolerations: Unread,
     pub(crate) owner_references: Unread,
     /// The first container mount at Kubernetes' token path, whole: 0.11 copies it into daprd.
@@ -102,6 +109,29 @@ impl fmt::Display for PodError {
             } => write!(f, "{path} must be {expected}, got {got}"),
         }
     }
+}
+
+/// The Pod's OS key in `spec.os` and in `spec.nodeSelector`.
+pub const OS_NAME_KEY: &str = "name";
+pub const NODE_SELECTOR_OS_KEY: &str = "kubernetes.io/os";
+
+/// `containerPort` of each port: one reader for the text and the `Value` paths.
+pub(super) fn port_numbers(ports: &Value) -> Vec<i64> {
+    ports
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|port| port.get("containerPort").and_then(Value::as_i64))
+        .collect()
+}
+
+/// A string member of an optional object, empty when absent.
+pub(super) fn member(object: Option<&Value>, key: &str) -> String {
+    object
+        .and_then(|o| o.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn str_field<'a>(object: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -164,6 +194,7 @@ fn container_view(item: &Value, path: &str) -> Result<ContainerView, PodError> {
         env_names: names_of(env, "name"),
         mount_names: names_of(mounts, "name"),
         mount_paths: names_of(mounts, "mountPath"),
+        ports: port_numbers(object.get("ports").unwrap_or(&Value::Null)),
     })
 }
 
@@ -214,6 +245,9 @@ impl PodView {
             volume_names: names_of(list_field(spec, "volumes", "spec.volumes")?, "name"),
             tolerations: unread_list(spec, "tolerations", "spec.tolerations")?,
             service_account_name: str_field(spec, "serviceAccountName").to_owned(),
+            host_network: spec.get("hostNetwork").and_then(Value::as_bool) == Some(true),
+            os_name: member(spec.get("os"), OS_NAME_KEY),
+            node_selector_os: member(spec.get("nodeSelector"), NODE_SELECTOR_OS_KEY),
             owner_references: unread_list(metadata, "ownerReferences", "metadata.ownerReferences")?,
             service_account_mount,
         })
