@@ -40,8 +40,8 @@ mod sidecar;
 pub use crate::admission::{
     Admission, Answer, Injection, Object, POD_KIND, Report, Skip, Status, Verdict, WORKLOADS,
     Workload, WorkloadKind, evaluate, inject_manifest_pod,
-    inject_template as inject_manifest_template, uninject as uninject_manifest_pod,
-    verify_manifest_pod, workload_kinds,
+    inject_template as inject_manifest_template, misplaced_annotations,
+    uninject as uninject_manifest_pod, verify_manifest_pod, workload_kinds,
 };
 pub use crate::annotations::keys::enabled as ENABLED_ANNOTATION;
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};

@@ -197,9 +197,17 @@ fn annotations_mut(request: &mut Value) -> Option<&mut serde_json::Map<String, V
         .and_then(Value::as_object_mut)
 }
 
+/// Without a `dapr.io/` annotation at either level: the Pod's or template's, and a
+/// workload's own.
 fn without_dapr_annotations(mut request: Value) -> Value {
     if let Some(annotations) = annotations_mut(&mut request) {
         annotations.retain(|k, _| !k.starts_with(DAPR_PREFIX));
+    }
+    if let Some(own) = request
+        .pointer_mut("/object/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        own.retain(|k, _| !k.starts_with(DAPR_PREFIX));
     }
     request
 }
@@ -374,16 +382,18 @@ fn the_conditions_evaluate_without_error_on_objects_with_missing_levels() {
             "CronJob",
             json!({"kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {}}}),
         ),
-        request(
-            "deployments",
-            "apps",
-            "Deployment",
-            json!({"kind": "Deployment", "metadata": {"name": "d",
-                       "annotations": {"dapr.io/enabled": "true"}}, "spec": {"template": {"metadata": {}}}}),
-        ),
     ] {
         assert!(!injector.is_called(&object, &labels), "{object}");
     }
+    // Annotations on the workload itself reach the policy, which warns that they are misplaced.
+    let misplaced = request(
+        "deployments",
+        "apps",
+        "Deployment",
+        json!({"kind": "Deployment", "metadata": {"name": "d",
+                   "annotations": {"dapr.io/enabled": "true"}}, "spec": {"template": {"metadata": {}}}}),
+    );
+    assert!(injector.is_called(&misplaced, &labels));
 }
 
 #[test]

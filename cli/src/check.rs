@@ -3,8 +3,8 @@
 //! for Dapr and runs without its sidecar, or with one an upgrade left behind.
 
 use dapr_sidecar_injector::{
-    POD_KIND, Report, SIDECAR_CONTAINER_NAME, Settings, Status, TRUST_ANCHORS_ENV,
-    verify_manifest_pod, workload_kinds,
+    POD_KIND, Report, SIDECAR_CONTAINER_NAME, Settings, Status, TRUST_ANCHORS_ENV, WORKLOADS,
+    misplaced_annotations, verify_manifest_pod, workload_kinds,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -42,6 +42,8 @@ pub struct CheckReport {
     pub lines: Vec<Line>,
     /// What was not a Pod, by place.
     pub skipped: Vec<String>,
+    /// The policy's warnings about the Pods and workloads, by place.
+    pub warnings: Vec<String>,
     pub failures: usize,
     /// The control plane's current roots; with none, trust anchors are not judged.
     pub roots: Vec<Root>,
@@ -66,6 +68,7 @@ impl CheckReport {
             return;
         }
         if kind != POD_KIND {
+            self.warn_misplaced(object, kind, place);
             let kind = if kind.is_empty() { "<no kind>" } else { kind };
             self.skipped
                 .push(format!("{}: skipped {kind}: not a Pod", place.text));
@@ -85,6 +88,11 @@ impl CheckReport {
             .unwrap_or("<no name>")
             .to_owned();
         let report = verify_manifest_pod(object.clone(), &namespace, settings);
+        for problem in &report.problems {
+            let warning = problem.to_warning();
+            self.warnings
+                .push(format!("{} ({namespace}/{pod}): {warning}", place.text));
+        }
         let (ok, mut failure) = (report.status == Status::Ok, report.status.is_failure());
         let mut line = line(namespace, pod, report);
         if ok {
@@ -99,6 +107,25 @@ impl CheckReport {
             self.failures += 1;
         }
         self.lines.push(line);
+    }
+
+    /// A workload of the listing with `dapr.io/` annotations on itself instead of its Pods.
+    fn warn_misplaced(&mut self, object: &Value, kind: &str, place: &Place) {
+        let Some(workload) = WORKLOADS.iter().find(|w| w.kind == kind) else {
+            return;
+        };
+        let template = workload
+            .template
+            .iter()
+            .try_fold(object, |node, key| node.get(key))
+            .and_then(|t| t.pointer("/metadata/annotations"))
+            .and_then(Value::as_object);
+        let name = object.pointer("/metadata/name").and_then(Value::as_str);
+        let shown = format!("{kind} {}", name.unwrap_or("<no name>"));
+        for problem in misplaced_annotations(kind, &shown, object, template) {
+            let warning = problem.to_warning();
+            self.warnings.push(format!("{}: {warning}", place.text));
+        }
     }
 
     /// A daprd that trusts fewer roots than the control plane has is `trust-stale`: once the

@@ -414,6 +414,9 @@ fn check_all(
             report.add(&json, &place, &settings);
         }
     }
+    for warning in &report.warnings {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
     for skipped in &report.skipped {
         let _ = writeln!(stderr, "note: {skipped}");
     }

@@ -2,7 +2,8 @@
 
 use dapr_sidecar_injector::{
     ENABLED_ANNOTATION, Offline, POD_KIND, Problem, Reason, Settings, Skip, Verdict, WORKLOADS,
-    Workload, annotation, inject_manifest_pod, inject_manifest_template, uninject_manifest_pod,
+    Workload, annotation, inject_manifest_pod, inject_manifest_template, misplaced_annotations,
+    uninject_manifest_pod,
 };
 use serde_json::Value;
 
@@ -154,6 +155,9 @@ pub fn transform_object(
             return None;
         }
     };
+    if kind != POD_KIND && matches!(context.action, Action::Inject { .. }) {
+        warn_misplaced(object, kind, &named, &json, &label, report);
+    }
     let pod = match context.action {
         Action::Uninject => uninject(json, &named, report),
         Action::Inject { upgrade } => {
@@ -173,6 +177,28 @@ pub fn transform_object(
     let slot = object.pointer_mut(path)?;
     *slot = Node::from_json(&pod, Some(pod_node));
     Some(object)
+}
+
+/// `dapr.io/` annotations on the workload itself, which Dapr never reads, as the policy warns
+/// when the workload is applied.
+fn warn_misplaced(
+    object: &Node,
+    kind: &str,
+    named: &Named<'_>,
+    template: &Value,
+    label: &str,
+    report: &mut Report,
+) {
+    let template = template
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object);
+    let workload = object.to_json().unwrap_or(Value::Null);
+    let shown = format!("{kind} {}", named.name);
+    for problem in misplaced_annotations(kind, &shown, &workload, template) {
+        report
+            .warnings
+            .push(format!("warning: {label}: {}", problem.to_warning()));
+    }
 }
 
 fn namespace_of<'a>(object: &'a Node, context: &Context<'a>) -> &'a str {

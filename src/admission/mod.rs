@@ -16,7 +16,7 @@ pub use pod::{Workload, inject_template};
 pub use uninject::uninject;
 pub use verdict::{Admission, Answer, Injection, Object, Requester, Skip, Verdict};
 pub use verify::{Report, Status, verify_pod};
-pub use workload::{WORKLOADS, WorkloadKind, workload_kinds};
+pub use workload::{WORKLOADS, WorkloadKind, misplaced_annotations, workload_kinds};
 
 use serde_json::Value;
 
@@ -114,12 +114,12 @@ fn verify(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) ->
     let pod = match object {
         Object::Text(text) => match serde_json::from_str(text) {
             Ok(pod) => pod,
-            Err(e) => return verify::unreadable(&e.to_string()).verdict(),
+            Err(e) => return verify::unreadable(&e.to_string()).verdict(settings),
         },
         Object::Value(value) => value,
     };
     if pod.is_null() {
-        return verify::unreadable("the request has no Pod object").verdict();
+        return verify::unreadable("the request has no Pod object").verdict(settings);
     }
     let requester = (!admission.username.is_empty()).then_some(Requester {
         username: admission.username,
@@ -133,5 +133,5 @@ fn verify(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) ->
             .to_owned(),
         namespace => namespace.to_owned(),
     };
-    verify_pod(pod, &namespace, requester, settings).verdict()
+    verify_pod(pod, &namespace, requester, settings).verdict(settings)
 }

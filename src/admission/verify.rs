@@ -11,10 +11,10 @@ use super::pod::{enabled_value, injection_request, refuse_requester};
 use super::verdict::{Request, Requester, Skip, Verdict};
 use crate::annotations::keys;
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, label};
-use crate::base::problem::{Asked, Finding, Problem, Reason, Rejection};
+use crate::base::problem::{Asked, Finding, Problem, Reason};
 use crate::pod::PodView;
 use crate::profiles;
-use crate::settings::{INJECT_NAMESPACES, Settings};
+use crate::settings::{INJECT_NAMESPACES, InvalidAnnotations, Settings};
 use crate::sidecar::{self, Expected, owning_workload};
 
 /// daprd's flag for the app id, in every release.
@@ -84,10 +84,21 @@ impl Report {
         }
     }
 
-    /// The verdict of a validating policy: rejected with the finding, else accepted.
-    pub fn verdict(self) -> Verdict {
+    /// The verdict of a validating policy: rejected with the finding, or with the invalid
+    /// values under `invalidAnnotations: reject`, else accepted.
+    pub fn verdict(self, settings: &Settings) -> Verdict {
+        let invalid: Vec<Problem> = self
+            .problems
+            .iter()
+            .filter(|p| p.invalid_value)
+            .cloned()
+            .collect();
+        let refuse = settings.invalid_annotations == InvalidAnnotations::Reject;
         match self.finding {
-            Some(finding) => Verdict::Reject(Rejection::new(Reason::Sidecar(finding), &[])),
+            Some(finding) => Verdict::reject(Reason::Sidecar(finding), &self.problems),
+            None if refuse && !invalid.is_empty() => {
+                Verdict::reject(Reason::InvalidAnnotations(invalid), &self.problems)
+            }
             None => {
                 let skip = match self.status {
                     Status::NotRequested => Skip::NotRequested,
@@ -132,6 +143,7 @@ pub fn verify_pod(
     if requester.is_some_and(|r| refuse_requester(r, settings).is_some()) {
         return report;
     }
+    report.problems = sidecar::traps_of(&view, settings);
     let expected = sidecar::expected(&view, request.id_from_owner(settings), settings);
     report.app_id.clone_from(&expected.app_id);
     let Some((container, daprd)) = daprd_of(&pod, settings) else {

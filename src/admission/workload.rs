@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::pod::{asks_for_nothing, plan_pod};
 use super::verdict::{Admission, Object, STATEFUL_SET_KIND, Skip, Verdict};
 use crate::annotations::PREFIX;
-use crate::base::problem::{Problem, Reason, Rejection, json_type_name};
+use crate::base::problem::{Problem, Reason, Rejection, json_type_name, name as quoted_name};
 use crate::pod::Pod;
 use crate::settings::Settings;
 
@@ -99,9 +99,15 @@ pub fn check(admission: &Admission<'_>, object: Object<'_>, settings: &Settings)
         Ok(pod) => pod,
         Err(what) => return unreadable(&named, &what),
     };
+    let template = pod.pointer(ANNOTATIONS).and_then(Value::as_object);
+    let misplaced = misplaced_annotations(admission.kind, &named.shown, &workload, template);
+    let with_misplaced = |problems: Vec<Problem>| {
+        let all = misplaced.iter().cloned().chain(problems).collect();
+        Verdict::accept(Skip::Workload, all)
+    };
     match plan_pod(&mut Pod::parsed(pod), namespace, None, settings, None) {
-        Ok(plan) => Verdict::accept(Skip::Workload, plan.problems),
-        Err(Verdict::Accept { problems, .. }) => Verdict::accept(Skip::Workload, problems),
+        Ok(plan) => with_misplaced(plan.problems),
+        Err(Verdict::Accept { problems, .. }) => with_misplaced(problems),
         Err(Verdict::Reject(Rejection {
             reason: Reason::UnusablePod(what),
             ..
@@ -115,6 +121,46 @@ pub fn check(admission: &Admission<'_>, object: Object<'_>, settings: &Settings)
         }),
         Err(inject @ Verdict::Inject(_)) => inject,
     }
+}
+
+const ANNOTATIONS: &str = "/metadata/annotations";
+
+/// `dapr.io/` keys on a workload's own metadata, where Dapr never looks, while its pod
+/// template has none of them (dapr/dapr#4932): one warning per key, naming where it belongs.
+/// `shown`: the workload as messages name it.
+pub fn misplaced_annotations(
+    kind: &str,
+    shown: &str,
+    workload: &Value,
+    template: Option<&Map<String, Value>>,
+) -> Vec<Problem> {
+    let own = workload.pointer(ANNOTATIONS).and_then(Value::as_object);
+    let misplaced: Vec<&String> = own
+        .into_iter()
+        .flat_map(Map::keys)
+        .filter(|key| key.starts_with(PREFIX))
+        .collect();
+    if template.is_some_and(|t| misplaced.iter().any(|key| t.contains_key(*key))) {
+        return Vec::new();
+    }
+    let path = WORKLOADS
+        .iter()
+        .find(|w| w.kind == kind)
+        .map_or(TEMPLATE, |w| w.template)
+        .join(".");
+    let (kind, name) = shown.split_once(' ').unwrap_or((shown, ""));
+    misplaced
+        .into_iter()
+        .map(|key| {
+            Problem::advice(
+                key,
+                format!(
+                    "on {kind} {} itself; Dapr reads only {path}.metadata.annotations",
+                    quoted_name(name)
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The workload as messages name it, and as its Pods' owner is named.

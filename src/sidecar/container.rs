@@ -277,7 +277,47 @@ fn security_context(
     if settings.security_profile == SecurityProfile::Restricted {
         restrict(&mut sc, problems);
     }
+    if inputs.windows {
+        leave_out_linux_only(&mut sc, problems);
+    }
     sc
+}
+
+/// A Windows Pod: the fields Kubernetes forbids in its containers' securityContext
+/// (`validateWindows`, pkg/apis/core/validation/validation.go, v1.36), left out and named.
+/// Dapr sets them on every Pod: its injector "has no way to know" the Pod's OS, but since
+/// Kubernetes 1.25 `spec.os.name` says it.
+fn leave_out_linux_only(sc: &mut SecurityContext, problems: &mut Vec<Problem>) {
+    let mut left_out = Vec::new();
+    let mut take = |set: bool, name: &'static str| {
+        if set {
+            left_out.push(name);
+        }
+    };
+    take(sc.app_armor_profile.take().is_some(), "appArmorProfile");
+    take(sc.se_linux_options.take().is_some(), "seLinuxOptions");
+    take(sc.seccomp_profile.take().is_some(), "seccompProfile");
+    take(sc.capabilities.take().is_some(), "capabilities");
+    take(
+        sc.read_only_root_filesystem.take().is_some(),
+        "readOnlyRootFilesystem",
+    );
+    take(sc.privileged.take().is_some(), "privileged");
+    take(
+        sc.allow_privilege_escalation.take().is_some(),
+        "allowPrivilegeEscalation",
+    );
+    take(sc.proc_mount.take().is_some(), "procMount");
+    take(sc.run_as_user.take().is_some(), "runAsUser");
+    take(sc.run_as_group.take().is_some(), "runAsGroup");
+    for field in left_out {
+        problems.push(Problem::advice(
+            keys::enabled,
+            format!(
+                "Windows Pod: daprd's securityContext.{field} left out, as Kubernetes forbids it"
+            ),
+        ));
+    }
 }
 
 fn drop_all() -> Capabilities {

@@ -23,4 +23,6 @@ pub struct SidecarInputs<'a> {
     pub components_socket_mount: Option<VolumeMount>,
     /// How this release tells daprd where the scheduler is.
     pub scheduler: Scheduler,
+    /// `spec.os.name` is `windows`: Kubernetes forbids daprd's Linux-only fields.
+    pub windows: bool,
 }

@@ -16,6 +16,7 @@ mod container;
 mod env;
 mod inputs;
 mod lookups;
+pub mod traps;
 pub mod v0_11;
 mod volumes;
 
@@ -94,6 +95,19 @@ pub fn expected(view: &PodView, from_owner: bool, settings: &Settings) -> Expect
     }
 }
 
+/// The traps of a Pod as it runs (verify mode): daprd's ports and the Pod's network, mesh and
+/// OS, judged as at injection. Dapr 0.11's layout is not judged.
+pub fn traps_of(view: &PodView, settings: &Settings) -> Vec<Problem> {
+    if profiles::layout(settings.dapr_version) == Layout::V0_11 {
+        return Vec::new();
+    }
+    let mut ignored = Vec::new();
+    let (known, _) = profiles::known_annotations(settings.dapr_version, &view.annotations);
+    let annotations = DaprAnnotations::parse(&known, &mut ignored);
+    let native = view.has_init_container_named(crate::base::dapr::SIDECAR_CONTAINER_NAME);
+    traps::check(view, &annotations, native)
+}
+
 /// The annotations this release reads, with its probe defaults, and a warning for each key
 /// it does not read.
 fn read_annotations(
@@ -161,8 +175,10 @@ pub fn plan_from_facts(
         volume_mounts: volumes.daprd_mounts,
         components_socket_mount: components.as_ref().map(|(mount, _)| mount.clone()),
         scheduler: scheduler(annotations, settings),
+        windows: view.os_name == traps::WINDOWS,
     };
     let container = container::build(&inputs, &mut problems);
+    problems.extend(traps::check(view, annotations, native_sidecar));
     reject_invalid_annotations(settings, &problems)?;
     let app_env = env::app_env(annotations, &mut problems);
     let additions = Additions {
