@@ -372,3 +372,34 @@ fn the_summarys_counts_are_the_per_pod_statuses() {
     );
     assert_eq!(summary["images"], json!({"ghcr.io/dapr/daprd:1.18.3": 7}));
 }
+
+/// Issue 27 in `check`: a running Pod's traps and a listed workload's misplaced annotations
+/// are warnings on standard error; the Pod's status is still its sidecar's.
+#[test]
+fn a_listing_names_the_traps_of_its_pods_and_workloads() {
+    let injected = dapr_inject(
+        &["--trust-anchors", &support::trust_anchors(), "--output-format", "json", "-"],
+        &json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "billing", "namespace": "shop",
+                             "annotations": {"dapr.io/enabled": "true", "dapr.io/app-id": "billing",
+                                             "dapr.io/app-port": "50001"}},
+                "spec": {"containers": [{"name": "billing", "image": "ghcr.io/example/billing:2.0.0",
+                                         "ports": [{"containerPort": 3500, "protocol": "TCP"}]}]}})
+        .to_string(),
+    );
+    assert_eq!(injected.code, 0, "{}", injected.stderr);
+    let pod: Value = serde_json::from_str(&injected.stdout).unwrap();
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "cart", "namespace": "shop", "annotations": {"dapr.io/enabled": "true"}},
+        "spec": {"template": {"metadata": {"labels": {"app": "cart"}}, "spec": {"containers": []}}}});
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": [pod, deployment]});
+    let output = dapr_inject(&["check", "-"], &list.to_string());
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert_eq!(
+        output.stderr,
+        "warning: <stdin> document 1 item 1 (shop/billing): dapr.io/app-port: 50001 is daprd's gRPC port; the app cannot listen there too; choose another\n\
+         warning: <stdin> document 1 item 1 (shop/billing): dapr.io/enabled: container \"billing\" declares 3500, daprd's HTTP port; only one can listen in the Pod\n\
+         warning: <stdin> document 1 item 2: dapr.io/enabled: on Deployment \"cart\" itself; Dapr reads only spec.template.metadata.annotations\n\
+         note: <stdin> document 1 item 2: skipped Deployment: not a Pod\n"
+    );
+}

@@ -304,3 +304,70 @@ fn quiet_drops_the_summaries_but_keeps_the_warnings() {
         )
     );
 }
+
+#[test]
+fn the_readme_example_gets_no_warning_at_all() {
+    let run = inject(&[&support::cli_path("../examples/stateapp.yaml")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "service/stateapp skipped: not a workload\n\
+         deployment/stateapp injected (app id stateapp, daprd 1.18.3)\n"
+    );
+}
+
+/// Issue 27 in the command line: the same warnings as at `kubectl apply`, each with its place.
+#[test]
+fn dapr_traps_in_manifests_are_named_before_apply() {
+    let file = manifests("traps/workloads.yaml");
+    let run = inject(&[&file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let at =
+        |document: usize, object: &str| format!("warning: {file} document {document} ({object})");
+    let misplaced = "itself; Dapr reads only spec.template.metadata.annotations";
+    let windows = |field: &str| {
+        format!(
+            "dapr.io/enabled: Windows Pod: daprd's securityContext.{field} left out, as Kubernetes forbids it"
+        )
+    };
+    assert_eq!(
+        run.stderr,
+        [
+            format!("{}: dapr.io/app-id: on Deployment \"cart\" {misplaced}", at(1, "Deployment/cart")),
+            format!("{}: dapr.io/enabled: on Deployment \"cart\" {misplaced}", at(1, "Deployment/cart")),
+            "deployment/cart skipped: no dapr.io/enabled: \"true\"".to_owned(),
+            format!("{}: dapr.io/app-port: 50001 is daprd's gRPC port; the app cannot listen there too; choose another", at(2, "Deployment/billing")),
+            format!("{}: dapr.io/enabled: container \"billing\" declares 3500, daprd's HTTP port; only one can listen in the Pod", at(2, "Deployment/billing")),
+            "deployment/billing injected (app id billing, daprd 1.18.3)".to_owned(),
+            format!("{}: {}", at(3, "Deployment/invoice"), windows("readOnlyRootFilesystem")),
+            format!("{}: {}", at(3, "Deployment/invoice"), windows("allowPrivilegeEscalation")),
+            "deployment/invoice injected (app id invoice, daprd 1.18.3)".to_owned(),
+        ]
+        .map(|line| line + "\n")
+        .concat()
+    );
+    let invoice = &documents(&run.stdout)[2];
+    let daprd = invoice["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "daprd")
+        .unwrap();
+    assert_eq!(daprd["securityContext"], json!({"runAsNonRoot": true}));
+}
+
+#[test]
+fn a_port_collision_fails_the_manifest_under_reject() {
+    let settings = std::env::temp_dir().join("dapr-inject-traps-reject.json");
+    std::fs::write(&settings, r#"{"invalidAnnotations": "reject"}"#).unwrap();
+    let file = manifests("traps/workloads.yaml");
+    let run = inject(&["--settings", settings.to_str().unwrap(), &file]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: {file} document 2 (Deployment/billing): invalid Dapr annotations (policy setting invalidAnnotations: reject): dapr.io/app-port: 50001 is daprd's gRPC port; the app cannot listen there too; choose another; dapr.io/enabled: container \"billing\" declares 3500, daprd's HTTP port; only one can listen in the Pod\n"
+        )),
+        "{}",
+        run.stderr
+    );
+}

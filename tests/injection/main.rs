@@ -13,5 +13,6 @@ mod container;
 mod env;
 mod gating;
 mod profiles;
+mod traps;
 mod volumes;
 mod workloads;
