@@ -210,6 +210,27 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
   assert_refused "Deployment shop/cart: its Pods would be rejected: value for the dapr.io/app-id annotation is empty; set dapr.io/app-id in the pod template, or turn on the policy setting appIdFromOwner"
 }
 
+@test "annotations on a Deployment itself are named with where they belong" {
+  evaluate workload_deployment_misplaced_annotations.json session_no_lookups.yml
+  local place='on Deployment \"shop/cart\" itself; Dapr reads only spec.template.metadata.annotations'
+  assert_untouched "[\"dapr.io/app-id: ${place}\", \"dapr.io/app-port: ${place}\", \"dapr.io/enabled: ${place}\"]"
+}
+
+@test "port collisions are warned about, and refused under strict mode" {
+  evaluate pod_port_collisions.json session_mtls_default.yml
+  assert_injected
+  echo "${output}" | jq -e '.warnings == ["dapr.io/metrics-port: 50002 is also daprd'"'"'s internal gRPC port; daprd cannot listen twice; choose another", "dapr.io/app-port: 50001 is daprd'"'"'s gRPC port; the app cannot listen there too; choose another", "dapr.io/enabled: container \"cart\" declares 3500, daprd'"'"'s HTTP port; only one can listen in the Pod"]'
+  evaluate pod_port_collisions.json session_mtls_default.yml --settings-path test_data/settings_strict_annotations.json
+  echo "${output}" | jq -e '.allowed == false and (has("patch") | not) and (.warnings | length == 3)'
+}
+
+@test "a Windows Pod gets daprd without the fields Kubernetes forbids there" {
+  evaluate pod_windows.json session_mtls_default.yml --settings-path test_data/settings_windows_hardened.json
+  assert_injected
+  added /spec/containers/1 | jq -e '.securityContext == {"runAsNonRoot": true}'
+  echo "${output}" | jq -e '.warnings | length == 5 and all(startswith("dapr.io/enabled: Windows Pod: daprd'"'"'s securityContext."))'
+}
+
 @test "an UPDATE is accepted untouched" {
   evaluate pod_update.json session_no_lookups.yml
   assert_untouched
