@@ -70,7 +70,8 @@ pub struct Workload<'a> {
 
 /// A pod template of a manifest, injected offline. With `appIdFromOwner`, a template without
 /// app id is planned as owned by its workload, so it gets the id its Pods will get in the
-/// cluster; that owner is used for planning only and never written. A StatefulSet's Pods are
+/// cluster; so is a Job's or CronJob's under `nativeSidecarForJobs`. That owner is used for
+/// planning only and never written. A StatefulSet's Pods are
 /// named, so each would take its own name: no id fits its template.
 pub fn inject_template(
     template: Value,
@@ -81,7 +82,9 @@ pub fn inject_template(
 ) -> Verdict {
     let mut planning = template.clone();
     let has_app_id = annotation(&planning, keys::app_id).is_some_and(|id| !id.is_empty());
-    if workload.kind != STATEFUL_SET_KIND && settings.app_id_from_owner && !has_app_id {
+    let id_from_owner = workload.kind != STATEFUL_SET_KIND && settings.app_id_from_owner;
+    let job = settings.native_sidecar_for_jobs && sidecar::JOB_KINDS.contains(&workload.kind);
+    if (id_from_owner && !has_app_id) || job {
         let owner = serde_json::json!([{"apiVersion": "apps/v1", "kind": workload.kind,
             "name": workload.name, "uid": "", "controller": true}]);
         if let Some(metadata) = planning.get_mut("metadata").and_then(Value::as_object_mut) {

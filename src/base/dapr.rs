@@ -56,6 +56,9 @@ pub const INTERNAL_GRPC_PORT_NAME: &str = "dapr-internal";
 pub const METRICS_PORT_NAME: &str = "dapr-metrics";
 pub const DEBUG_PORT_NAME: &str = "dapr-debug";
 pub const HEALTHZ_PATH: &str = "/v1.0/healthz";
+/// Healthy once daprd can serve the app's calls, without waiting for the app
+/// (`pkg/runtime/runtime.go` v1.18.3: marked ready before `blockUntilAppIsReady`).
+pub const OUTBOUND_HEALTHZ_PATH: &str = "/v1.0/healthz/outbound";
 pub const DAPRD_BINARY: &str = "/daprd";
 pub const DLV_BINARY: &str = "/dlv";
 pub const MODE_KUBERNETES: &str = "kubernetes";

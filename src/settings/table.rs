@@ -237,6 +237,16 @@ settings! {
         default r#"`false`"#,
         dapr r#"`NATIVE_SIDECAR_ENABLED`"#,
         doc r#"daprd as a native sidecar (last init container, `restartPolicy: Always`)"#;
+    native_sidecar_startup_probe: bool = false;
+        "nativeSidecarStartupProbe", ALL,
+        default r#"`false`"#,
+        dapr r#"none"#,
+        doc r#"adds to a native daprd a `startupProbe` on `/v1.0/healthz/outbound` (port 3501), which passes once daprd can serve the app's calls and never waits for the app; the kubelet starts the next container only after a sidecar's startup probe passes ([Kubernetes: sidecar containers](https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/)), so the app starts with daprd ready. Kubernetes 1.29 or later; needs `nativeSidecar` or `nativeSidecarForJobs` ([docs/startup.md](docs/startup.md))"#;
+    native_sidecar_for_jobs: bool = false;
+        "nativeSidecarForJobs", ALL,
+        default r#"`false`"#,
+        dapr r#"none"#,
+        doc r#"a Pod owned by a Job (a CronJob's Job too) gets daprd as a native sidecar without the annotation, with a warning; the kubelet stops native sidecars once the main containers exit, so the Job completes ([Kubernetes: sidecar containers](https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#jobs-with-sidecar-containers)). Kubernetes 1.29 or later; `dapr.io/enable-native-sidecar: "false"` still wins ([docs/startup.md](docs/startup.md#jobs-that-finish))"#;
     ignore_entrypoint_tolerations: Vec<Toleration> = Vec::new();
         "ignoreEntrypointTolerations", ALL,
         default r#"`[]`"#,

@@ -30,11 +30,28 @@ impl Settings {
                 ));
             }
         }
-        if !profiles::native_sidecar(v) && self.native_sidecar {
+        let native = [
+            ("nativeSidecar", self.native_sidecar),
+            ("nativeSidecarForJobs", self.native_sidecar_for_jobs),
+            (
+                "nativeSidecarStartupProbe",
+                self.native_sidecar_startup_probe,
+            ),
+        ];
+        if let Some((setting, _)) = native
+            .iter()
+            .find(|(_, on)| *on && !profiles::native_sidecar(v))
+        {
             return Err(format!(
-                "nativeSidecar needs daprVersion 1.18; Dapr {} has no native sidecar",
+                "{setting} needs daprVersion 1.18; Dapr {} has no native sidecar",
                 v.name()
             ));
+        }
+        if self.native_sidecar_startup_probe
+            && !self.native_sidecar
+            && !self.native_sidecar_for_jobs
+        {
+            return Err("nativeSidecarStartupProbe is for a native daprd; set nativeSidecar or nativeSidecarForJobs to true as well, or remove it".to_owned());
         }
         if !profiles::service_account_globs(v) {
             self.validate_exact_service_accounts()?;

@@ -16,8 +16,8 @@ use super::inputs::SidecarInputs;
 use crate::annotations::{DaprAnnotations, Quantity, keys};
 use crate::base::dapr::{
     DAPRD_BINARY, DEBUG_PORT_NAME, DLV_BINARY, GRPC_PORT_NAME, HEALTHZ_PATH, HTTP_PORT_NAME,
-    INTERNAL_GRPC_PORT_NAME, METRICS_PORT_NAME, SIDECAR_CONTAINER_NAME, SIDECAR_HTTP_PORT,
-    SIDECAR_PUBLIC_PORT, env,
+    INTERNAL_GRPC_PORT_NAME, METRICS_PORT_NAME, OUTBOUND_HEALTHZ_PATH, SIDECAR_CONTAINER_NAME,
+    SIDECAR_HTTP_PORT, SIDECAR_PUBLIC_PORT, env,
 };
 use crate::base::k8s::objects::port;
 use crate::base::k8s::quantity::nano_value;
@@ -58,6 +58,8 @@ pub fn build(inputs: &SidecarInputs<'_>, problems: &mut Vec<Problem>) -> Contain
         )),
         volume_mounts: (!volume_mounts.is_empty()).then_some(volume_mounts),
         readiness_probe: Some(readiness_probe(annotations)),
+        startup_probe: (inputs.native_sidecar && inputs.settings.native_sidecar_startup_probe)
+            .then(|| startup_probe(annotations)),
         liveness_probe: Some(liveness_probe(annotations)),
         security_context: Some(security_context),
         restart_policy: inputs
@@ -109,6 +111,38 @@ fn readiness_probe(annotations: &DaprAnnotations) -> Probe {
         timeout_seconds: Some(annotations.readiness_probe_timeout_seconds),
         period_seconds: Some(annotations.readiness_probe_period_seconds),
         failure_threshold: Some(annotations.readiness_probe_threshold),
+        ..Default::default()
+    }
+}
+
+/// `nativeSidecarStartupProbe`: the kubelet starts the containers after a native sidecar
+/// once its startup probe passes (Kubernetes 1.29 and later). daprd's outbound healthz
+/// passes once daprd can serve the app's calls and never waits for the app, so the app is
+/// not held back by daprd waiting for it. Timed as the readiness probe, and given the time
+/// Dapr's liveness probe gives daprd before its first restart (delay, then threshold
+/// periods): readiness and liveness wait for the startup probe.
+fn startup_probe(annotations: &DaprAnnotations) -> Probe {
+    let period = annotations.readiness_probe_period_seconds.max(1);
+    let budget = annotations.liveness_probe_delay_seconds.saturating_add(
+        annotations
+            .liveness_probe_period_seconds
+            .saturating_mul(annotations.liveness_probe_threshold),
+    );
+    let threshold = budget
+        .saturating_add(period.saturating_sub(1))
+        .checked_div(period)
+        .unwrap_or(budget)
+        .max(1);
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(OUTBOUND_HEALTHZ_PATH.to_owned()),
+            port: IntOrString::Int(SIDECAR_PUBLIC_PORT),
+            ..Default::default()
+        }),
+        initial_delay_seconds: Some(annotations.readiness_probe_delay_seconds),
+        timeout_seconds: Some(annotations.readiness_probe_timeout_seconds),
+        period_seconds: Some(period),
+        failure_threshold: Some(threshold),
         ..Default::default()
     }
 }

@@ -160,9 +160,7 @@ pub fn plan_from_facts(
         injected,
         &mut problems,
     );
-    let native_sidecar = annotations
-        .enable_native_sidecar
-        .unwrap_or(settings.native_sidecar);
+    let native_sidecar = native_layout(annotations, view, settings, &mut problems);
     let inputs = SidecarInputs {
         annotations,
         settings,
@@ -199,6 +197,40 @@ pub fn plan_from_facts(
         log_notes: facts.log_notes,
     })
 }
+
+/// Whether daprd is a native sidecar: the annotation, else the settings. Under
+/// `nativeSidecarForJobs` a Job's Pod (a CronJob's too) is native, so that the Job completes
+/// when its containers exit; a warning says why.
+fn native_layout(
+    annotations: &DaprAnnotations,
+    view: &PodView,
+    settings: &Settings,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    if let Some(native) = annotations.enable_native_sidecar {
+        return native;
+    }
+    if settings.native_sidecar || !settings.native_sidecar_for_jobs {
+        return settings.native_sidecar;
+    }
+    let Some((kind, name)) =
+        owning_workload(view).filter(|(kind, _)| JOB_KINDS.contains(&kind.as_str()))
+    else {
+        return false;
+    };
+    problems.push(Problem::advice(
+        keys::enable_native_sidecar,
+        format!(
+            "daprd is native, so {kind} {} can complete (setting nativeSidecarForJobs)",
+            crate::base::problem::name(&name)
+        ),
+    ));
+    true
+}
+
+/// What owns a Pod that runs to completion: a Job, or the CronJob a Job belongs to (a
+/// CronJob's template, planned offline, is owned by the CronJob itself).
+pub const JOB_KINDS: [&str; 2] = ["Job", "CronJob"];
 
 /// A Pod toleration equal to one of `ignoreEntrypointTolerations` (Dapr's `utils.Contains`).
 fn tolerates_entrypoint_removal(view: &PodView, settings: &Settings) -> bool {
