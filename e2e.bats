@@ -231,6 +231,13 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
   echo "${output}" | jq -e '.warnings | length == 5 and all(startswith("dapr.io/enabled: Windows Pod: daprd'"'"'s securityContext."))'
 }
 
+@test "nativeSidecarForJobs gives a CronJob's Pod a native daprd with the startup probe" {
+  evaluate pod_cronjob_job.json session_mtls_default.yml --settings-path test_data/settings_jobs_startup_probe.json
+  assert_injected
+  added /spec/initContainers | jq -e 'length == 1 and .[0].name == "daprd" and .[0].restartPolicy == "Always" and .[0].startupProbe == {"httpGet": {"path": "/v1.0/healthz/outbound", "port": 3501}, "initialDelaySeconds": 1, "timeoutSeconds": 1, "periodSeconds": 1, "failureThreshold": 230}'
+  echo "${output}" | jq -e '.warnings == ["dapr.io/enable-native-sidecar: daprd is native, so CronJob \"nightly-report\" can complete (setting nativeSidecarForJobs)"]'
+}
+
 @test "an UPDATE is accepted untouched" {
   evaluate pod_update.json session_no_lookups.yml
   assert_untouched

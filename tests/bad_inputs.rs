@@ -289,6 +289,18 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
             "{\"injectNamespaces\": [\"[\"]}",
             "injectNamespaces: \"[\" is not a valid glob",
         ),
+        (
+            "{\"nativeSidecarStartupProbe\": true}",
+            "nativeSidecarStartupProbe is for a native daprd; set nativeSidecar or nativeSidecarForJobs to true as well, or remove it",
+        ),
+        (
+            "{\"daprVersion\": \"1.17\", \"nativeSidecarForJobs\": true}",
+            "nativeSidecarForJobs needs daprVersion 1.18; Dapr 1.17 has no native sidecar",
+        ),
+        (
+            "{\"daprVersion\": \"0.11\", \"allowIssuerKeyInPods\": true, \"nativeSidecarForJobs\": true, \"nativeSidecarStartupProbe\": true}",
+            "nativeSidecarForJobs needs daprVersion 1.18; Dapr 0.11 has no native sidecar",
+        ),
     ];
     for (settings, expected) in cases {
         let (valid, message) = settings_verdict(settings);

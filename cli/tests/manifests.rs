@@ -371,3 +371,58 @@ fn a_port_collision_fails_the_manifest_under_reject() {
         run.stderr
     );
 }
+
+/// Issue 28 offline: a CronJob's template gets the native daprd and its startup probe, as its
+/// Pods would in the cluster; the Deployment beside it does not.
+#[test]
+fn native_sidecar_for_jobs_makes_a_cronjobs_daprd_native_and_leaves_deployments_alone() {
+    let settings = std::env::temp_dir().join("dapr-inject-jobs.json");
+    std::fs::write(
+        &settings,
+        r#"{"nativeSidecarForJobs": true, "nativeSidecarStartupProbe": true}"#,
+    )
+    .unwrap();
+    let run = inject(&[
+        "--settings",
+        settings.to_str().unwrap(),
+        "-f",
+        &manifests("samples/jobs/nightly.yaml"),
+        "-f",
+        &manifests("samples/cart.yaml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with(&format!(
+        "warning: {} document 1 (CronJob/nightly-report): dapr.io/enable-native-sidecar: daprd is native, so CronJob \"nightly-report\" can complete (setting nativeSidecarForJobs)\n",
+        manifests("samples/jobs/nightly.yaml")
+    )), "{}", run.stderr);
+    let docs = documents(&run.stdout);
+    let cronjob = docs.iter().find(|d| d["kind"] == "CronJob").unwrap();
+    let pod = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let daprd = &pod["initContainers"][0];
+    assert_eq!(daprd["name"], "daprd");
+    assert_eq!(daprd["restartPolicy"], "Always");
+    assert_eq!(
+        daprd["startupProbe"],
+        json!({"httpGet": {"path": "/v1.0/healthz/outbound", "port": 3501},
+               "initialDelaySeconds": 1, "timeoutSeconds": 1, "periodSeconds": 1, "failureThreshold": 230})
+    );
+    assert!(
+        pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "daprd")
+    );
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "cart")
+        .unwrap();
+    let containers = deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert!(
+        containers
+            .iter()
+            .any(|c| c["name"] == "daprd" && c.get("startupProbe").is_none())
+    );
+}
