@@ -263,7 +263,7 @@ fn invalid_settings_of_every_kind_get_valid_false_with_a_message() {
         ),
         (
             "{\"ignoreEntrypointTolerations\": [{\"effect\": 1}]}",
-            "invalid settings: ignoreEntrypointTolerations: invalid type: integer `1`, expected a string",
+            "invalid settings: ignoreEntrypointTolerations: effect: expected a string, got a number",
         ),
         (
             "{\"componentSocketsFolder\": \"rel\"}",

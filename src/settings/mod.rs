@@ -255,10 +255,16 @@ mod tests {
             settings(json!({"sidecarResources": {"limits": {"cpu": "lots"}}})).unwrap_err(),
             "sidecarResources.limits.cpu \"lots\" is not a quantity (not a number); use e.g. 100m, 0.5, 128Mi or 1Gi"
         );
-        assert!(
-            settings(json!({"sidecarResources": {"requests": {"gpu": "1"}}}))
-                .unwrap_err()
-                .contains("unknown field `gpu`")
+        assert_eq!(
+            settings(json!({"sidecarResources": {"requests": {"gpu": "1"}}})).unwrap_err(),
+            "sidecarResources: requests: unknown field \"gpu\"; expected one of cpu, memory"
+        );
+        assert_eq!(
+            settings(
+                json!({"ignoreEntrypointTolerations": [{"key": "k", "tolerationSeconds": "30"}]})
+            )
+            .unwrap_err(),
+            "ignoreEntrypointTolerations: tolerationSeconds: expected an integer, got a string"
         );
     }
 

@@ -2,6 +2,9 @@
 //! Dapr compares as Go structs.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::base::problem::json_type_name;
 
 /// A unit enum read from its name. By hand: serde's derive costs the module 1.6 KB of its
 /// size budget for each enum.
@@ -64,15 +67,13 @@ pub enum SecurityProfile {
 }
 
 /// `requests` and `limits` for `cpu` and `memory`, as Kubernetes quantities.
-#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct SidecarResources {
     pub requests: ResourceValues,
     pub limits: ResourceValues,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceValues {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
@@ -82,8 +83,8 @@ pub struct ResourceValues {
 
 /// A toleration as Dapr compares it: Go `==` on every field, where `tolerationSeconds` is a
 /// pointer, so a toleration that sets it never equals another.
-#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct Toleration {
     pub key: String,
     pub operator: String,
@@ -109,3 +110,96 @@ impl Toleration {
             && self.effect == field("effect")
     }
 }
+
+/// The two structured settings are read from their JSON by hand: serde's derive for them cost
+/// the module 10 KB of its size budget. Absent fields take their defaults; an unknown field or
+/// a value of the wrong type is refused, naming it.
+fn members<'a>(
+    value: &'a Value,
+    known: &[&str],
+) -> Result<&'a serde_json::Map<String, Value>, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| format!("expected an object, got {}", json_type_name(value)))?;
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(format!(
+            "unknown field \"{unknown}\"; expected one of {}",
+            known.join(", ")
+        )),
+        None => Ok(object),
+    }
+}
+
+/// An optional string member; `null` is absent, as Kubernetes reads it.
+fn text(object: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!(
+            "{key}: expected a string, got {}",
+            json_type_name(other)
+        )),
+    }
+}
+
+impl Toleration {
+    fn from_json(value: &Value) -> Result<Toleration, String> {
+        const FIELDS: [&str; 5] = ["key", "operator", "value", "effect", "tolerationSeconds"];
+        let object = members(value, &FIELDS)?;
+        let seconds = match object.get("tolerationSeconds") {
+            None | Some(Value::Null) => None,
+            Some(n) => Some(n.as_i64().ok_or_else(|| {
+                format!(
+                    "tolerationSeconds: expected an integer, got {}",
+                    json_type_name(n)
+                )
+            })?),
+        };
+        Ok(Toleration {
+            key: text(object, "key")?.unwrap_or_default(),
+            operator: text(object, "operator")?.unwrap_or_default(),
+            value: text(object, "value")?.unwrap_or_default(),
+            effect: text(object, "effect")?.unwrap_or_default(),
+            toleration_seconds: seconds,
+        })
+    }
+}
+
+impl ResourceValues {
+    fn from_json(value: &Value, at: &str) -> Result<ResourceValues, String> {
+        let object = members(value, &["cpu", "memory"]).map_err(|e| format!("{at}: {e}"))?;
+        let field = |key| text(object, key).map_err(|e| format!("{at}.{e}"));
+        Ok(ResourceValues {
+            cpu: field("cpu")?,
+            memory: field("memory")?,
+        })
+    }
+}
+
+impl SidecarResources {
+    fn from_json(value: &Value) -> Result<SidecarResources, String> {
+        let object = members(value, &["requests", "limits"])?;
+        let part = |key| {
+            object.get(key).map_or(Ok(ResourceValues::default()), |v| {
+                ResourceValues::from_json(v, key)
+            })
+        };
+        Ok(SidecarResources {
+            requests: part("requests")?,
+            limits: part("limits")?,
+        })
+    }
+}
+
+macro_rules! deserialize_from_json {
+    ($($type:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = Value::deserialize(deserializer)?;
+                <$type>::from_json(&value).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+deserialize_from_json!(Toleration, SidecarResources);
