@@ -129,6 +129,21 @@ pub fn trust_bundle_request(control_plane_namespace: &str) -> GetResourceRequest
     }
 }
 
+pub const NAMESPACE_API_VERSION: &str = "v1";
+pub const NAMESPACE_KIND: &str = "Namespace";
+
+/// The Pod's Namespace, for `namespaceDefaults`.
+pub fn namespace_request(name: &str) -> GetResourceRequest {
+    GetResourceRequest {
+        api_version: NAMESPACE_API_VERSION.to_owned(),
+        kind: NAMESPACE_KIND.to_owned(),
+        name: name.to_owned(),
+        namespace: None,
+        disable_cache: false,
+        field_masks: None,
+    }
+}
+
 /// Dapr 0.11's certificates: Secret `dapr-trust-bundle` in the control-plane namespace.
 pub fn trust_bundle_secret_request(control_plane_namespace: &str) -> GetResourceRequest {
     GetResourceRequest {

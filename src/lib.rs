@@ -54,13 +54,14 @@ pub use crate::base::k8s::quantity::nano_value;
 pub use crate::base::problem::{Asked, Finding, Problem, Reason, Rejection, quote};
 pub use crate::cluster::{
     COMPONENT_KIND, CONFIG_MAP_API_VERSION, CONFIG_MAP_KIND, CONFIGURATION_KIND, Cluster,
-    DAPR_API_VERSION, Offline, SECRET_API_VERSION, SECRET_KIND,
+    DAPR_API_VERSION, NAMESPACE_API_VERSION, NAMESPACE_KIND, Offline, SECRET_API_VERSION,
+    SECRET_KIND,
 };
 pub use crate::settings::{
     InvalidAnnotations, Mode, PEM_CERTIFICATE, Releases, SETTING_KEYS, SETTINGS, SecurityProfile,
     SettingInfo, Settings, settings_from_value,
 };
 pub use crate::shell::{
-    AUDIT_APP_ID, AUDIT_DAPR_VERSION, AUDIT_SIDECAR_IMAGE, ValidationResponse, validate,
-    validate_settings, validate_with,
+    AUDIT_APP_ID, AUDIT_DAPR_VERSION, AUDIT_NAMESPACE_DEFAULTS, AUDIT_SIDECAR_IMAGE,
+    ValidationResponse, validate, validate_settings, validate_with,
 };

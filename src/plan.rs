@@ -123,6 +123,8 @@ pub struct Plan {
     pub image: String,
     pub problems: Vec<Problem>,
     pub log_notes: Vec<String>,
+    /// The annotations taken from the Namespace (`namespaceDefaults`), comma-separated.
+    pub inherited: String,
 }
 
 /// The names (and, for mounts, paths) one list of the Pod holds.

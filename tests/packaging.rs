@@ -65,15 +65,20 @@ fn resources_read_by_the_code() -> Vec<(String, String)> {
             cluster::COMPONENT_KIND.to_owned(),
         ),
         (
+            cluster::NAMESPACE_API_VERSION.to_owned(),
+            cluster::NAMESPACE_KIND.to_owned(),
+        ),
+        (
             cluster::SECRET_API_VERSION.to_owned(),
             cluster::SECRET_KIND.to_owned(),
         ),
     ]
 }
 
-/// Read only with `daprVersion: "0.11"`: the examples, for supported versions, do not grant it.
-fn only_for_dapr_0_11(resource: &(String, String)) -> bool {
-    resource.1 == cluster::SECRET_KIND
+/// Read only under an opt-in (`daprVersion: "0.11"`, `namespaceDefaults`): the examples,
+/// whose settings leave them off, do not grant them.
+fn only_for_an_opt_in(resource: &(String, String)) -> bool {
+    [cluster::SECRET_KIND, cluster::NAMESPACE_KIND].contains(&resource.1.as_str())
 }
 
 fn pairs(list: &Value) -> Vec<(String, String)> {
@@ -196,7 +201,7 @@ fn the_example_policy_grants_what_metadata_asks_for() {
     let granted = pairs(&policy["spec"]["contextAwareResources"]);
     let needed: Vec<(String, String)> = pairs(&metadata["contextAwareResources"])
         .into_iter()
-        .filter(|r| !only_for_dapr_0_11(r))
+        .filter(|r| !only_for_an_opt_in(r))
         .collect();
     assert_eq!(granted, needed);
     assert_eq!(policy["spec"]["rules"], metadata["rules"]);
@@ -216,7 +221,7 @@ fn the_rbac_example_lets_the_policy_server_read_every_resource() {
         .collect();
     for (api_version, kind) in resources_read_by_the_code()
         .into_iter()
-        .filter(|r| !only_for_dapr_0_11(r))
+        .filter(|r| !only_for_an_opt_in(r))
     {
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         let resource = format!("{}s", kind.to_lowercase());

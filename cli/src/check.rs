@@ -3,8 +3,8 @@
 //! for Dapr and runs without its sidecar, or with one an upgrade left behind.
 
 use dapr_sidecar_injector::{
-    POD_KIND, Report, SIDECAR_CONTAINER_NAME, Settings, Status, TRUST_ANCHORS_ENV, WORKLOADS,
-    misplaced_annotations, verify_manifest_pod, workload_kinds,
+    NAMESPACE_KIND, POD_KIND, Report, SIDECAR_CONTAINER_NAME, Settings, Status, TRUST_ANCHORS_ENV,
+    WORKLOADS, misplaced_annotations, verify_manifest_pod, workload_kinds,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -49,6 +49,8 @@ pub struct CheckReport {
     pub roots: Vec<Root>,
     /// The ReplicaSets of the listing, for the workloads to restart.
     pub replica_sets: crate::restart::ReplicaSets,
+    /// The Namespaces known (the listing's, `--namespace-annotations`), for `namespaceDefaults`.
+    pub namespaces: crate::namespaces::Namespaces,
 }
 
 impl CheckReport {
@@ -65,6 +67,10 @@ impl CheckReport {
         }
         if kind == REPLICA_SET_KIND {
             self.replica_sets.add(object);
+            return;
+        }
+        if kind == NAMESPACE_KIND {
+            // Read before any Pod, for namespaceDefaults.
             return;
         }
         if kind != POD_KIND {
@@ -87,7 +93,7 @@ impl CheckReport {
             .or_else(|| metadata("generateName"))
             .unwrap_or("<no name>")
             .to_owned();
-        let report = verify_manifest_pod(object.clone(), &namespace, settings);
+        let report = verify_manifest_pod(object.clone(), &namespace, settings, &self.namespaces);
         for problem in &report.problems {
             let warning = problem.to_warning();
             self.warnings

@@ -11,6 +11,7 @@ pub mod check;
 pub mod from_injector;
 pub mod input;
 pub mod manifest;
+pub mod namespaces;
 pub mod output;
 pub mod restart;
 pub mod summary;
@@ -27,6 +28,7 @@ use dapr_sidecar_injector::{PEM_CERTIFICATE, Settings, dns1123_label, settings_f
 pub use crate::input::STDIN_NAME;
 use crate::input::read_all;
 use crate::manifest::{Action, Context};
+use crate::namespaces::Namespaces;
 pub use crate::output::Format;
 
 #[derive(Parser, Debug)]
@@ -153,6 +155,12 @@ struct InjectArgs {
     /// manifest moves to new settings or a new Dapr release
     #[arg(long)]
     upgrade: bool,
+
+    /// Namespace manifests (`kubectl get namespaces -o yaml`) whose dapr.io/ annotations are
+    /// defaults for their Pods; turns on namespaceDefaults. Namespace documents of the input
+    /// count too
+    #[arg(long, value_name = "FILE")]
+    namespace_annotations: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +173,11 @@ struct CheckArgs {
     /// trustAnchors setting. A daprd that lacks one of them is trust-stale
     #[arg(long, value_name = "FILE")]
     trust_anchors: Option<PathBuf>,
+
+    /// Namespace manifests whose dapr.io/ annotations are defaults for their Pods; turns on
+    /// namespaceDefaults. Namespace documents of the listing count too
+    #[arg(long, value_name = "FILE")]
+    namespace_annotations: Option<PathBuf>,
 
     /// Warn about trust anchors that expire within this many days
     #[arg(long, value_name = "DAYS", default_value_t = 60)]
@@ -238,8 +251,9 @@ where
                 action: Action::Uninject,
                 settings: &Settings::default(),
                 namespace: None,
+                namespaces: Namespaces::default(),
             };
-            (transform(io, &context, stdin, stderr), io.output.as_deref())
+            (transform(io, context, stdin, stderr), io.output.as_deref())
         }
         None => (
             inject_all(&cli.inject, stdin, stderr),
@@ -327,21 +341,58 @@ fn inject_all(args: &InjectArgs, stdin: &mut dyn Read, stderr: &mut dyn Write) -
             ))
         })?;
     }
+    let (settings, namespaces) = with_namespaces(settings, args.namespace_annotations.as_deref())?;
     let context = Context {
         action: Action::Inject {
             upgrade: args.upgrade,
         },
         settings: &settings,
         namespace: args.namespace.as_deref(),
+        namespaces,
     };
-    transform(&args.io, &context, stdin, stderr)
+    transform(&args.io, context, stdin, stderr)
+}
+
+/// `--namespace-annotations FILE`: its Namespaces, and namespaceDefaults on.
+fn with_namespaces(
+    mut settings: Settings,
+    file: Option<&Path>,
+) -> Result<(Settings, Namespaces), Vec<String>> {
+    let mut namespaces = Namespaces::default();
+    if let Some(file) = file {
+        add_namespaces(
+            &mut namespaces,
+            &read_inputs(&[file.to_path_buf()], false, &mut std::io::empty())?,
+        )?;
+        settings.namespace_defaults = true;
+    }
+    Ok((settings, namespaces))
+}
+
+/// The Namespace documents of `inputs`.
+fn add_namespaces(namespaces: &mut Namespaces, inputs: &[input::Input]) -> Result<(), Vec<String>> {
+    for input in inputs {
+        for document in input.documents()? {
+            if let Ok(json) = document.node.to_json() {
+                namespaces.add(&json);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Injects or uninjects every object of every input. Warnings and summaries are written as
 /// they come; the output only when every object worked.
-fn transform(io: &Io, context: &Context<'_>, stdin: &mut dyn Read, stderr: &mut dyn Write) -> Done {
+fn transform(
+    io: &Io,
+    mut context: Context<'_>,
+    stdin: &mut dyn Read,
+    stderr: &mut dyn Write,
+) -> Done {
     let paths: Vec<PathBuf> = io.filename.iter().chain(&io.files).cloned().collect();
     let inputs = read_inputs(&paths, io.recursive, stdin)?;
+    add_namespaces(&mut context.namespaces, &inputs)?;
+    let context = &context;
     let mut report = manifest::Report::default();
     let stream = output::transform_inputs(&inputs, context, &mut report, &mut |report| {
         for line in report.warnings.drain(..) {
@@ -398,9 +449,13 @@ fn check_all(
             "no Pods given: pass a file, or `-` for standard input, e.g. `kubectl get pods -A -o json | dapr-inject check -`".to_owned(),
         ));
     }
+    let (settings, mut namespaces) =
+        with_namespaces(settings, args.namespace_annotations.as_deref())?;
     let inputs = read_inputs(&files, false, stdin)?;
+    add_namespaces(&mut namespaces, &inputs)?;
     let mut report = check::CheckReport {
         roots,
+        namespaces,
         ..check::CheckReport::default()
     };
     for input in &inputs {

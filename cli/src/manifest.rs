@@ -1,8 +1,8 @@
 //! The pods of a manifest: a Pod itself, or the pod template of a workload, inside `List`s too.
 
 use dapr_sidecar_injector::{
-    ENABLED_ANNOTATION, Offline, POD_KIND, Problem, Reason, Settings, Skip, Verdict, WORKLOADS,
-    Workload, annotation, inject_manifest_pod, inject_manifest_template, misplaced_annotations,
+    ENABLED_ANNOTATION, POD_KIND, Problem, Reason, Settings, Skip, Verdict, WORKLOADS, Workload,
+    annotation, inject_manifest_pod, inject_manifest_template, misplaced_annotations,
     uninject_manifest_pod,
 };
 use serde_json::Value;
@@ -36,6 +36,8 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// `--namespace`: overrides each object's `metadata.namespace`.
     pub namespace: Option<&'a str>,
+    /// The Namespaces known offline, for `namespaceDefaults`.
+    pub namespaces: crate::namespaces::Namespaces,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,15 +164,7 @@ pub fn transform_object(
         Action::Uninject => uninject(json, &named, report),
         Action::Inject { upgrade } => {
             let namespace = namespace_of(object, context);
-            inject(
-                json,
-                &named,
-                &label,
-                namespace,
-                upgrade,
-                context.settings,
-                report,
-            )
+            inject(json, &named, &label, namespace, upgrade, context, report)
         }
     }?;
     let mut object = object.clone();
@@ -231,9 +225,10 @@ fn inject(
     label: &str,
     namespace: &str,
     upgrade: bool,
-    settings: &Settings,
+    context: &Context<'_>,
     report: &mut Report,
 ) -> Option<Value> {
+    let (settings, cluster) = (context.settings, &context.namespaces);
     let mut upgraded = false;
     if upgrade && let Some(uninjected) = uninject_manifest_pod(pod.clone()) {
         pod = uninjected;
@@ -241,13 +236,13 @@ fn inject(
     }
     let enabled = annotation(&pod, ENABLED_ANNOTATION).map(str::to_owned);
     let verdict = match named.kind {
-        "Pod" => inject_manifest_pod(pod, namespace, settings, &Offline),
+        "Pod" => inject_manifest_pod(pod, namespace, settings, cluster),
         kind => {
             let workload = Workload {
                 kind,
                 name: &named.name,
             };
-            inject_manifest_template(pod, workload, namespace, settings, &Offline)
+            inject_manifest_template(pod, workload, namespace, settings, cluster)
         }
     };
     let warn = |problems: &[Problem]| -> Vec<String> {

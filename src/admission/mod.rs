@@ -4,6 +4,7 @@
 //! and never changed. Anything else is accepted as it is.
 
 mod drift;
+mod namespace;
 mod pod;
 mod uninject;
 mod verdict;
@@ -38,9 +39,15 @@ pub fn inject_manifest_pod(
     inject_pod(Pod::parsed(object), namespace, None, settings, cluster)
 }
 
-/// Verifies a Pod of a manifest or a cluster listing: judged on its own, no requester.
-pub fn verify_manifest_pod(object: Value, namespace: &str, settings: &Settings) -> Report {
-    verify_pod(object, namespace, None, settings)
+/// Verifies a Pod of a manifest or a cluster listing: judged on its own, no requester;
+/// `cluster` answers for its Namespace under `namespaceDefaults`.
+pub fn verify_manifest_pod(
+    object: Value,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Report {
+    verify_pod(object, namespace, None, settings, Some(cluster))
 }
 
 /// Evaluates one admission request: the object as text is the policy's path (the sidecar
@@ -54,14 +61,14 @@ pub fn evaluate(
     let kind = admission.kind;
     let pod_create = admission.operation == CREATE && kind == POD_KIND;
     let verdict = match settings.mode {
-        Mode::Verify if pod_create => verify(admission, object, settings),
+        Mode::Verify if pod_create => verify(admission, object, settings, cluster),
         Mode::Inject if pod_create => {
             return evaluate_pod(admission, object, settings, cluster);
         }
         Mode::Inject
             if matches!(admission.operation, CREATE | UPDATE) && workload::is_workload(kind) =>
         {
-            workload::check(admission, object, settings)
+            workload::check(admission, object, settings, cluster)
         }
         _ => Verdict::accept(Skip::NotAPodCreate, Vec::new()),
     };
@@ -104,7 +111,12 @@ fn evaluate_pod(
 /// Verify mode's Pod CREATE. Kubewarden's audit scanner names no requester, and a real
 /// admission always does: with no username the Pod is judged on its own. The scanner sends
 /// every Pod of the cluster, so a Pod that asks for nothing is accepted unparsed.
-fn verify(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) -> Verdict {
+fn verify(
+    admission: &Admission<'_>,
+    object: Object<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
     // The namespace is the request's; without one, the Pod's own, which needs parsing.
     let namespace_known = !admission.namespace.is_empty() || settings.inject_namespaces.is_empty();
     let is_object = matches!(object, Object::Text(text) if text.trim_start().starts_with('{'));
@@ -133,5 +145,5 @@ fn verify(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) ->
             .to_owned(),
         namespace => namespace.to_owned(),
     };
-    verify_pod(pod, &namespace, requester, settings).verdict(settings)
+    verify_pod(pod, &namespace, requester, settings, Some(cluster)).verdict(settings)
 }

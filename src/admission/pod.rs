@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use super::namespace;
 use super::verdict::{Injection, Object, Request, Requester, STATEFUL_SET_KIND, Skip, Verdict};
 use crate::annotations::{PREFIX, keys};
 use crate::authz::{ServiceAccountMatcher, unauthorized_reason};
@@ -28,7 +29,14 @@ pub fn inject_pod(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
-    let plan = match plan_pod(&mut pod, namespace, requester, settings, Some(cluster)) {
+    let plan = match plan_pod(
+        &mut pod,
+        namespace,
+        requester,
+        settings,
+        Some(cluster),
+        Some(cluster),
+    ) {
         Ok(plan) => plan,
         Err(verdict) => return verdict,
     };
@@ -45,6 +53,7 @@ fn apply(pod: Pod<'_>, plan: Plan, settings: &Settings) -> Verdict {
             dapr_version: settings.dapr_version,
             problems: plan.problems,
             log_notes: plan.log_notes,
+            inherited: plan.inherited,
         })),
         Err(e) => Verdict::reject(Reason::UnusablePod(e), &plan.problems),
     }
@@ -97,6 +106,7 @@ pub fn inject_template(
         None,
         settings,
         Some(cluster),
+        Some(cluster),
     ) {
         Ok(plan) => plan,
         Err(Verdict::Reject(rejection)) => {
@@ -132,13 +142,15 @@ fn of_template(rejection: Rejection, workload: Workload<'_>, namespace: &str) ->
 }
 
 /// What the Pod would receive, or the verdict that leaves it without a sidecar. `cluster`:
-/// `None` for a pod template, which is planned without asking the cluster.
+/// `None` for a pod template, which is planned without asking the cluster for the sidecar's
+/// facts; `defaults_from`: where the Namespace is read under `namespaceDefaults`.
 pub fn plan_pod(
     pod: &mut Pod<'_>,
     namespace: &str,
     requester: Option<Requester<'_>>,
     settings: &Settings,
     cluster: Option<&dyn Cluster>,
+    defaults_from: Option<&dyn Cluster>,
 ) -> Result<Plan, Verdict> {
     if pod.is_null() {
         let problem = Problem::advice(
@@ -158,7 +170,25 @@ pub fn plan_pod(
     if let Some(verdict) = requester.and_then(|r| refuse_requester(r, settings)) {
         return Err(verdict);
     }
-    build(view, namespace, request, settings, cluster).map_err(Verdict::Reject)
+    let inherited = namespace::inherited(&view.annotations, namespace, settings, defaults_from);
+    pod.read_with(&inherited.values);
+    let view = pod
+        .view()
+        .map_err(|e| Verdict::reject(Reason::UnusablePod(e.to_string()), &[]))?;
+    match build(view, namespace, request, settings, cluster) {
+        Ok(mut plan) => {
+            inherited.said(&mut plan.problems, namespace);
+            plan.inherited = inherited.keys();
+            Ok(plan)
+        }
+        Err(mut rejection) => {
+            inherited.said(&mut rejection.problems, namespace);
+            if let Reason::InvalidAnnotations(invalid) = &mut rejection.reason {
+                inherited.mark(invalid, namespace);
+            }
+            Err(Verdict::Reject(rejection))
+        }
+    }
 }
 
 /// The builder of the configured release.

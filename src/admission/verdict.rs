@@ -55,6 +55,8 @@ pub struct Injection {
     pub dapr_version: DaprVersion,
     pub problems: Vec<Problem>,
     pub log_notes: Vec<String>,
+    /// The annotations taken from the Namespace (`namespaceDefaults`), comma-separated.
+    pub inherited: String,
 }
 
 /// The policy's decision, with everything it says about it.

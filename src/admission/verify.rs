@@ -4,14 +4,16 @@
 //! (`drift.rs`). Nothing is changed and nothing is looked up, so Kubewarden's audit scanner
 //! can send every Pod of the cluster through it cheaply.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::drift;
+use super::namespace;
 use super::pod::{enabled_value, injection_request, refuse_requester};
 use super::verdict::{Request, Requester, Skip, Verdict};
 use crate::annotations::keys;
 use crate::base::dapr::{SIDECAR_CONTAINER_NAME, label};
 use crate::base::problem::{Asked, Finding, Problem, Reason};
+use crate::cluster::Cluster;
 use crate::pod::PodView;
 use crate::profiles;
 use crate::settings::{INJECT_NAMESPACES, InvalidAnnotations, Settings};
@@ -124,6 +126,7 @@ pub fn verify_pod(
     namespace: &str,
     requester: Option<Requester<'_>>,
     settings: &Settings,
+    cluster: Option<&dyn Cluster>,
 ) -> Report {
     forget_generated_name(&mut pod);
     let annotations = pod
@@ -143,7 +146,15 @@ pub fn verify_pod(
     if requester.is_some_and(|r| refuse_requester(r, settings).is_some()) {
         return report;
     }
+    // The Pod was injected with its Namespace's defaults: judged with them too.
+    let inherited = namespace::inherited(&view.annotations, namespace, settings, cluster);
+    let view = match with_annotations(&mut pod, &inherited.values) {
+        Some(Ok(merged)) => merged,
+        Some(Err(error)) => return unreadable(&error.to_string()),
+        None => view,
+    };
     report.problems = sidecar::traps_of(&view, settings);
+    inherited.said(&mut report.problems, namespace);
     let expected = sidecar::expected(&view, request.id_from_owner(settings), settings);
     report.app_id.clone_from(&expected.app_id);
     let Some((container, daprd)) = daprd_of(&pod, settings) else {
@@ -174,6 +185,25 @@ pub fn verify_pod(
     };
     report.image = daprd.image;
     report
+}
+
+/// The Pod with `inherited` among its annotations, read again; `None` when there are none.
+fn with_annotations(
+    pod: &mut Value,
+    inherited: &Map<String, Value>,
+) -> Option<Result<PodView, crate::pod::PodError>> {
+    if inherited.is_empty() {
+        return None;
+    }
+    let metadata = pod.get_mut("metadata")?.as_object_mut()?;
+    if !metadata.get("annotations").is_some_and(Value::is_object) {
+        metadata.insert("annotations".to_owned(), Value::Object(Map::new()));
+    }
+    let annotations = metadata.get_mut("annotations")?.as_object_mut()?;
+    for (key, value) in inherited {
+        annotations.insert(key.clone(), value.clone());
+    }
+    Some(PodView::from_json(pod))
 }
 
 /// A Pod that cannot be read is accepted with a warning: the policy never refuses a Pod for

@@ -3,7 +3,8 @@
 //! kube-controller-manager drops the admission warnings of the Pods it creates, so the
 //! workload's `kubectl apply` is where they can reach a person; and a workload whose every
 //! Pod would be rejected is refused there, instead of sitting at 0 ready. A workload is never
-//! changed, and nothing is looked up for it: judging annotations needs no cluster state.
+//! changed, and nothing is looked up for it but its Namespace under `namespaceDefaults`:
+//! judging annotations needs no other cluster state.
 
 use serde_json::{Map, Value, json};
 
@@ -11,6 +12,7 @@ use super::pod::{asks_for_nothing, plan_pod};
 use super::verdict::{Admission, Object, STATEFUL_SET_KIND, Skip, Verdict};
 use crate::annotations::PREFIX;
 use crate::base::problem::{Problem, Reason, Rejection, json_type_name, name as quoted_name};
+use crate::cluster::Cluster;
 use crate::pod::Pod;
 use crate::settings::Settings;
 
@@ -85,7 +87,12 @@ pub fn is_workload(kind: &str) -> bool {
 }
 
 /// The warnings the workload's Pods would get, or the rejection they all would get.
-pub fn check(admission: &Admission<'_>, object: Object<'_>, settings: &Settings) -> Verdict {
+pub fn check(
+    admission: &Admission<'_>,
+    object: Object<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
     let namespace = admission.namespace;
     if asks_for_nothing(&object, namespace, settings) {
         return Verdict::accept(Skip::Workload, Vec::new());
@@ -105,7 +112,15 @@ pub fn check(admission: &Admission<'_>, object: Object<'_>, settings: &Settings)
         let all = misplaced.iter().cloned().chain(problems).collect();
         Verdict::accept(Skip::Workload, all)
     };
-    match plan_pod(&mut Pod::parsed(pod), namespace, None, settings, None) {
+    // Only the Namespace may be read (namespaceDefaults): a template's sidecar needs no facts.
+    match plan_pod(
+        &mut Pod::parsed(pod),
+        namespace,
+        None,
+        settings,
+        None,
+        Some(cluster),
+    ) {
         Ok(plan) => with_misplaced(plan.problems),
         Err(Verdict::Accept { problems, .. }) => with_misplaced(problems),
         Err(Verdict::Reject(Rejection {

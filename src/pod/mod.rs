@@ -91,6 +91,16 @@ impl<'a> Pod<'a> {
         self.view.as_ref().ok_or(PodError::NoSpec)
     }
 
+    /// Annotations planning reads beyond the Pod's own (its Namespace's defaults); they are
+    /// never written into the Pod. The view must have been read.
+    pub fn read_with(&mut self, defaults: &Map<String, Value>) {
+        if let Some(view) = &mut self.view {
+            for (key, value) in defaults {
+                view.annotations.insert(key.clone(), value.clone());
+            }
+        }
+    }
+
     /// The Pod's text with the additions. Its view must have been read.
     pub fn apply(mut self, additions: &Additions) -> Result<String, String> {
         self.view().map_err(|e| e.to_string())?;

@@ -36,11 +36,11 @@ impl Logger<'_> {
             ("namespace", self.namespace),
             ("generateName", self.generate_name),
         ];
-        let event: serde_json::Map<String, serde_json::Value> = base
-            .iter()
-            .chain(fields)
-            .map(|(key, value)| ((*key).to_owned(), (*value).into()))
-            .collect();
+        // Inserted one by one: collecting into a map sorts first, and the sort costs 5 KB.
+        let mut event = serde_json::Map::new();
+        for (key, value) in base.iter().chain(fields) {
+            event.insert((*key).to_owned(), (*value).into());
+        }
         serde_json::to_vec(&event).unwrap_or_default()
     }
 

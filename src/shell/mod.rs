@@ -11,4 +11,7 @@ mod wapc;
 mod wire;
 
 pub use wapc::{validate, validate_settings, validate_with};
-pub use wire::{AUDIT_APP_ID, AUDIT_DAPR_VERSION, AUDIT_SIDECAR_IMAGE, ValidationResponse};
+pub use wire::{
+    AUDIT_APP_ID, AUDIT_DAPR_VERSION, AUDIT_NAMESPACE_DEFAULTS, AUDIT_SIDECAR_IMAGE,
+    ValidationResponse,
+};

@@ -14,6 +14,9 @@ pub const AUDIT_APP_ID: &str = "app-id";
 pub const AUDIT_SIDECAR_IMAGE: &str = "sidecar-image";
 /// The Dapr release whose layout was injected (setting `daprVersion`).
 pub const AUDIT_DAPR_VERSION: &str = "dapr-version";
+/// The annotations taken from the Namespace (`namespaceDefaults`), comma-separated; only
+/// when there are some.
+pub const AUDIT_NAMESPACE_DEFAULTS: &str = "namespace-defaults";
 
 /// Kubewarden's `ValidationResponse`, field for field. The SDK's type keeps audit annotations
 /// in a `HashMap`, whose hashing costs the module size budget; serde_json's ordered map, which
@@ -27,6 +30,18 @@ pub struct ValidationResponse {
     pub mutated_object: Option<String>,
     pub audit_annotations: Option<serde_json::Map<String, serde_json::Value>>,
     pub warnings: Option<Vec<String>>,
+}
+
+/// The audit annotations with a value. Inserted one by one: collecting into a map sorts
+/// first, and the sort costs 5 KB of the module.
+fn audit_annotations<const N: usize>(
+    entries: [(&str, String); N],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for (key, value) in entries.into_iter().filter(|(_, value)| !value.is_empty()) {
+        map.insert(key.to_owned(), value.into());
+    }
+    map
 }
 
 /// `None` for an empty list: the host reads an absent field and an empty one alike.
@@ -48,16 +63,12 @@ impl From<Verdict> for ValidationResponse {
             },
             Verdict::Inject(injection) => ValidationResponse {
                 mutated_object: Some(injection.pod),
-                audit_annotations: Some(
-                    [
-                        (AUDIT_APP_ID, injection.app_id),
-                        (AUDIT_SIDECAR_IMAGE, injection.image),
-                        (AUDIT_DAPR_VERSION, injection.dapr_version.name().to_owned()),
-                    ]
-                    .into_iter()
-                    .map(|(key, value)| (key.to_owned(), value.into()))
-                    .collect(),
-                ),
+                audit_annotations: Some(audit_annotations([
+                    (AUDIT_APP_ID, injection.app_id),
+                    (AUDIT_SIDECAR_IMAGE, injection.image),
+                    (AUDIT_DAPR_VERSION, injection.dapr_version.name().to_owned()),
+                    (AUDIT_NAMESPACE_DEFAULTS, injection.inherited),
+                ])),
                 warnings: warnings(&injection.problems),
                 ..ValidationResponse::accept()
             },

@@ -195,6 +195,7 @@ pub fn plan_from_facts(
         image: container.image.unwrap_or_default(),
         problems,
         log_notes: facts.log_notes,
+        inherited: String::new(),
     })
 }
 

@@ -380,6 +380,7 @@ fn plan_from_inputs(
         image: inputs.settings.sidecar_image.clone(),
         problems,
         log_notes,
+        inherited: String::new(),
     })
 }
 

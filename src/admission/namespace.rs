@@ -1,0 +1,99 @@
+//! `namespaceDefaults`: the `dapr.io/*` annotations of a Pod's Namespace, as defaults under
+//! the Pod's own, as Linkerd copies `config.linkerd.io/*` from a Namespace. The Namespace is
+//! read once, only for a Pod that will be injected (or judged), and its `dapr.io/enabled` is
+//! never inherited: a namespace owner must not turn injection on for other teams' Pods.
+
+use serde_json::{Map, Value};
+
+use crate::annotations::{PREFIX, keys};
+use crate::base::json::to_text;
+use crate::base::problem::{Problem, name, quote};
+use crate::cluster::{Cluster, namespace_request};
+use crate::settings::Settings;
+
+/// What the SDK puts before the host's error text.
+const HOST_ERROR_PREFIX: &str = "Callback evaluation failure: ";
+
+/// What a Pod inherits: the values, and a warning for each (or for a failed lookup).
+#[derive(Debug, Clone, Default)]
+pub struct Inherited {
+    pub values: Map<String, Value>,
+    pub problems: Vec<Problem>,
+}
+
+impl Inherited {
+    /// The keys inherited, comma-separated, for the audit annotation.
+    pub fn keys(&self) -> String {
+        let mut keys = String::new();
+        for key in self.values.keys() {
+            if !keys.is_empty() {
+                keys.push(',');
+            }
+            keys.push_str(key);
+        }
+        keys
+    }
+
+    /// A problem about an inherited value says where the value came from.
+    pub fn mark(&self, problems: &mut [Problem], namespace: &str) {
+        for problem in problems
+            .iter_mut()
+            .filter(|p| self.values.contains_key(&p.key))
+        {
+            problem
+                .message
+                .push_str(&format!(" (from Namespace {namespace})"));
+        }
+    }
+
+    /// `problems`, marked, after the warnings of what was inherited.
+    pub fn said(&self, problems: &mut Vec<Problem>, namespace: &str) {
+        self.mark(problems, namespace);
+        let mut all = self.problems.clone();
+        all.append(problems);
+        *problems = all;
+    }
+}
+
+/// The Namespace's `dapr.io/` annotations the Pod (`own`) does not set. A failed lookup
+/// leaves the Pod to its own annotations, with a warning: the Pod is still injected.
+pub fn inherited(
+    own: &Map<String, Value>,
+    namespace: &str,
+    settings: &Settings,
+    cluster: Option<&dyn Cluster>,
+) -> Inherited {
+    let mut inherited = Inherited::default();
+    let Some(cluster) = cluster.filter(|_| settings.namespace_defaults) else {
+        return inherited;
+    };
+    let found = match cluster.get_resource(&namespace_request(namespace)) {
+        Ok(found) => found,
+        Err(error) => {
+            // The host's own words, without the SDK's prefix, so that they fit the warning.
+            let cause = error.rsplit(HOST_ERROR_PREFIX).next().unwrap_or_default();
+            inherited.problems.push(Problem::advice(
+                &format!("{PREFIX}*"),
+                format!(
+                    "defaults of Namespace {} not applied: {cause}",
+                    name(namespace)
+                ),
+            ));
+            return inherited;
+        }
+    };
+    let annotations = found
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object);
+    for (key, value) in annotations.into_iter().flatten() {
+        if key.starts_with(PREFIX) && key != keys::enabled && !own.contains_key(key) {
+            let shown = value.as_str().map_or_else(|| to_text(value), quote);
+            inherited.problems.push(Problem::advice(
+                key,
+                format!("{shown} from Namespace {namespace} (namespaceDefaults)"),
+            ));
+            inherited.values.insert(key.clone(), value.clone());
+        }
+    }
+    inherited
+}
