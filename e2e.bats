@@ -238,6 +238,19 @@ SECTION_10_ARGS='["/daprd","--dapr-http-port","3500","--dapr-grpc-port","50001",
   echo "${output}" | jq -e '.warnings == ["dapr.io/enable-native-sidecar: daprd is native, so CronJob \"nightly-report\" can complete (setting nativeSidecarForJobs)"]'
 }
 
+@test "namespaceDefaults reads the Pod's Namespace first and takes its dapr.io/ annotations under the Pod's own" {
+  evaluate pod_namespace_defaults.json session_namespace_defaults.yml --settings-path test_data/settings_namespace_defaults.json
+  assert_injected
+  added /spec/containers/1 | jq -e '(.args | index("--enable-api-logging=true") != null) and (.args[(.args | index("--log-level")) + 1] == "warn")'
+  echo "${output}" | jq -e '.auditAnnotations["namespace-defaults"] == "dapr.io/app-max-concurrency,dapr.io/enable-api-logging" and (.warnings | length == 3)'
+}
+
+@test "a Namespace that cannot be read leaves the Pod injected without defaults" {
+  evaluate pod_namespace_defaults.json session_namespace_forbidden.yml --settings-path test_data/settings_namespace_defaults.json
+  assert_injected
+  echo "${output}" | jq -e '(.warnings | length == 1) and (.warnings[0] | startswith("dapr.io/*: defaults of Namespace \"shop\" not applied: namespaces \"shop\" is forbidden"))'
+}
+
 @test "an UPDATE is accepted untouched" {
   evaluate pod_update.json session_no_lookups.yml
   assert_untouched

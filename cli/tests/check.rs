@@ -403,3 +403,58 @@ fn a_listing_names_the_traps_of_its_pods_and_workloads() {
          note: <stdin> document 1 item 2: skipped Deployment: not a Pod\n"
     );
 }
+
+/// Issue 29 in `check`: the listing's Namespaces give their defaults, so a Pod injected with
+/// them is ok; without its Namespace the same Pod is drift, with a warning saying why.
+#[test]
+fn a_listing_with_its_namespaces_judges_pods_with_their_defaults() {
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "shop", "annotations": {"dapr.io/log-level": "debug"}}});
+    let pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "orders", "namespace": "shop",
+                     "annotations": {"dapr.io/enabled": "true", "dapr.io/app-id": "orders"}},
+        "spec": {"containers": [{"name": "orders", "image": "ghcr.io/example/orders:3.0.1"}]}});
+    let settings = std::env::temp_dir().join("dapr-inject-check-namespace-defaults.json");
+    std::fs::write(&settings, r#"{"namespaceDefaults": true}"#).unwrap();
+    let settings = settings.to_str().unwrap();
+    let list =
+        |items: Vec<Value>| json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string();
+    let injected = dapr_inject(
+        &[
+            "--trust-anchors",
+            &support::trust_anchors(),
+            "--settings",
+            settings,
+            "--output-format",
+            "json",
+            "-",
+        ],
+        &list(vec![namespace.clone(), pod]),
+    );
+    assert_eq!(injected.code, 0, "{}", injected.stderr);
+    let injected: Value = serde_json::from_str(&injected.stdout).unwrap();
+    let pod = injected["items"][1].clone();
+    let with = dapr_inject(
+        &["check", "--settings", settings, "-"],
+        &list(vec![namespace, pod.clone()]),
+    );
+    assert_eq!(with.code, 0, "{}", with.stderr);
+    assert_eq!(
+        with.stderr,
+        "warning: <stdin> document 1 item 2 (shop/orders): dapr.io/log-level: \"debug\" from Namespace shop (namespaceDefaults)\n"
+    );
+    let without = dapr_inject(&["check", "--settings", settings, "-"], &list(vec![pod]));
+    assert_eq!(without.code, 1);
+    assert!(
+        without.stderr.starts_with("warning: <stdin> document 1 item 1 (shop/orders): dapr.io/*: defaults of Namespace \"shop\" not applied: no Namespace shop given"),
+        "{}",
+        without.stderr
+    );
+    assert!(
+        without
+            .stdout
+            .contains("--log-level: \"debug\", now \"info\""),
+        "{}",
+        without.stdout
+    );
+}

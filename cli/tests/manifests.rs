@@ -426,3 +426,66 @@ fn native_sidecar_for_jobs_makes_a_cronjobs_daprd_native_and_leaves_deployments_
             .any(|c| c["name"] == "daprd" && c.get("startupProbe").is_none())
     );
 }
+
+/// Issue 29 offline: a Namespace document of the input gives its dapr.io/ annotations to its
+/// Pods under namespaceDefaults, the Pod's own winning; its dapr.io/enabled enables nothing.
+#[test]
+fn a_namespace_document_gives_its_defaults_to_the_pods_in_it() {
+    let settings = std::env::temp_dir().join("dapr-inject-namespace-defaults.json");
+    std::fs::write(&settings, r#"{"namespaceDefaults": true}"#).unwrap();
+    let file = manifests("namespaces/shop.yaml");
+    let run = inject(&["--settings", settings.to_str().unwrap(), &file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "namespace/shop skipped: not a workload\n\
+             warning: {file} document 2 (Deployment/orders): dapr.io/enable-api-logging: \"true\" from Namespace shop (namespaceDefaults)\n\
+             deployment/orders injected (app id orders, daprd 1.18.3)\n\
+             deployment/billing skipped: no dapr.io/enabled: \"true\"\n"
+        )
+    );
+    let orders = &documents(&run.stdout)[1];
+    let args: Vec<&str> = orders["spec"]["template"]["spec"]["containers"][1]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let at = args.iter().position(|a| *a == "--log-level").unwrap();
+    assert_eq!(args[at + 1], "warn");
+    assert!(args.contains(&"--enable-api-logging=true"));
+    // The Namespace's annotations are defaults for the sidecar, never written into the Pod.
+    assert_eq!(
+        orders["spec"]["template"]["metadata"]["annotations"],
+        json!({"dapr.io/enabled": "true", "dapr.io/app-id": "orders", "dapr.io/log-level": "warn"})
+    );
+}
+
+#[test]
+fn namespace_annotations_from_a_file_turn_namespace_defaults_on() {
+    let run = inject(&[
+        "--namespace-annotations",
+        &manifests("namespaces/shop.yaml"),
+        "-n",
+        "shop",
+        &manifests("samples/cart.yaml"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("dapr.io/log-level: \"debug\" from Namespace shop (namespaceDefaults)"),
+        "{}",
+        run.stderr
+    );
+    let cart = &documents(&run.stdout)[0];
+    let args = &cart["spec"]["template"]["spec"]["containers"][1]["args"];
+    let args: Vec<&str> = args
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let at = args.iter().position(|a| *a == "--log-level").unwrap();
+    assert_eq!(args[at + 1], "debug");
+}
