@@ -46,7 +46,7 @@ pub use crate::admission::{
 pub use crate::annotations::keys::enabled as ENABLED_ANNOTATION;
 pub use crate::annotations::{ANNOTATIONS, AnnotationInfo};
 pub use crate::base::dapr::env::TRUST_ANCHORS as TRUST_ANCHORS_ENV;
-pub use crate::base::dapr::{DaprVersion, SIDECAR_CONTAINER_NAME};
+pub use crate::base::dapr::{DAPR_VERSIONS, DaprVersion, SIDECAR_CONTAINER_NAME};
 pub use crate::base::go::is_truthy;
 pub use crate::base::k8s::names::{dns1123_label, is_env_var_name, qualified_name};
 pub use crate::base::k8s::objects::annotation;

@@ -23,6 +23,9 @@ const DAPR_PREFIX: &str = "dapr.io/";
 /// One ClusterAdmissionPolicy, as kubewarden-controller turns it into a webhook.
 struct Webhook {
     name: String,
+    settings: Value,
+    expressions: Vec<String>,
+    grants: Value,
     mutating: bool,
     rules: Vec<Value>,
     namespace_selector: Vec<Value>,
@@ -35,7 +38,11 @@ fn repository_file(path: &str) -> String {
 }
 
 fn webhooks() -> Vec<Webhook> {
-    EXAMPLES
+    webhooks_of(&EXAMPLES)
+}
+
+fn webhooks_of(files: &[&str]) -> Vec<Webhook> {
+    files
         .iter()
         .flat_map(|path| {
             let text = repository_file(path);
@@ -65,6 +72,12 @@ fn webhook(policy: &Value) -> Webhook {
         })
         .collect();
     Webhook {
+        settings: spec["settings"].clone(),
+        expressions: list(&spec["matchConditions"])
+            .iter()
+            .map(|c| c["expression"].as_str().unwrap_or_default().to_owned())
+            .collect(),
+        grants: spec["contextAwareResources"].clone(),
         mutating: spec["mutating"] == true,
         rules: list(&spec["rules"]),
         namespace_selector: list(&spec["namespaceSelector"]["matchExpressions"]),
@@ -407,5 +420,189 @@ fn the_injecting_examples_route_the_rules_of_metadata_yml() {
             "{}",
             hook.name
         );
+    }
+}
+
+// --- Revisions: examples/revisions/, one injecting and one verify policy per Dapr release -----
+
+/// The revision layout, with the namespace-wide injector for labelled namespaces.
+const REVISIONS: [&str; 3] = [
+    "examples/revisions/1-18.yaml",
+    "examples/revisions/1-17.yaml",
+    "examples/namespace-injection.yaml",
+];
+const REVISION_LABEL: &str = "dapr.io/rev";
+
+/// A namespace's labels: `rev` its `dapr.io/rev`, if any.
+fn revision_labels(rev: Option<&str>) -> Value {
+    let mut labels = namespace_labels("shop", false);
+    if let Some(rev) = rev {
+        labels[REVISION_LABEL] = json!(rev);
+    }
+    labels
+}
+
+/// The worked example's Pod in namespace `shop`.
+fn shop_pod() -> Value {
+    let mut request = fixtures(&["pod_worked_example"]).remove(0).1;
+    request["namespace"] = json!("shop");
+    request["object"]["metadata"]["namespace"] = json!("shop");
+    request
+}
+
+/// The policy's answer under `settings`, every lookup answered.
+fn answer(settings: &Value, request: &Value) -> Value {
+    let payload = serde_json::to_vec(&json!({"settings": settings, "request": request}))
+        .expect("JSON serialises");
+    let raw = validate_with(&payload, &Canned::default()).expect("the policy answers");
+    serde_json::from_slice(&raw).expect("the answer is JSON")
+}
+
+fn daprd_image(pod: &Value) -> &str {
+    pod["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "daprd")
+        .and_then(|c| c["image"].as_str())
+        .unwrap_or_default()
+}
+
+/// The webhooks of one mode called for the request, in the API server's order (by name).
+fn called_hooks<'a>(
+    hooks: &'a [Webhook],
+    mutating: bool,
+    request: &Value,
+    labels: &Value,
+) -> Vec<&'a Webhook> {
+    let mut called: Vec<&Webhook> = hooks
+        .iter()
+        .filter(|h| h.mutating == mutating && h.is_called(request, labels))
+        .collect();
+    called.sort_by(|a, b| a.name.cmp(&b.name));
+    called
+}
+
+#[test]
+fn every_namespace_is_injected_by_one_revision_and_verified_by_the_same() {
+    let hooks = webhooks_of(&REVISIONS);
+    let request = shop_pod();
+    for (rev, expected) in [
+        (None, "1-18"),
+        (Some("1-18"), "1-18"),
+        (Some("1-17"), "1-17"),
+        // A label naming no revision falls to the default, never to none.
+        (Some("1-19"), "1-18"),
+    ] {
+        let labels = revision_labels(rev);
+        let inject: Vec<&str> = called_hooks(&hooks, true, &request, &labels)
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        let verify: Vec<&str> = called_hooks(&hooks, false, &request, &labels)
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        assert_eq!(inject, [format!("dapr-inject-{expected}")], "{rev:?}");
+        assert_eq!(verify, [format!("dapr-verify-{expected}")], "{rev:?}");
+    }
+    let mut labelled = namespace_labels("shop", true);
+    labelled[REVISION_LABEL] = json!("1-17");
+    let inject: Vec<&str> = called_hooks(&hooks, true, &request, &labelled)
+        .iter()
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(inject, ["dapr-namespace-injector"]);
+}
+
+#[test]
+fn each_namespace_gets_the_sidecar_of_its_revision_and_verify_calls_the_other_stale() {
+    let hooks = webhooks_of(&REVISIONS);
+    let request = shop_pod();
+    for (rev, image, other) in [
+        (None, "ghcr.io/dapr/daprd:1.18.3", "1-17"),
+        (Some("1-17"), "ghcr.io/dapr/daprd:1.17.13", "1-18"),
+    ] {
+        let labels = revision_labels(rev);
+        let injector = called_hooks(&hooks, true, &request, &labels)[0];
+        let injected = answer(&injector.settings, &request);
+        let pod = injected["mutated_object"].clone();
+        assert_eq!(daprd_image(&pod), image, "{rev:?}");
+        let mut admitted = request.clone();
+        admitted["object"] = pod;
+        let own = called_hooks(&hooks, false, &admitted, &labels)[0];
+        assert_eq!(
+            answer(&own.settings, &admitted)["accepted"],
+            true,
+            "{rev:?}"
+        );
+        let stranger = hooks
+            .iter()
+            .find(|h| h.name == format!("dapr-verify-{other}"))
+            .unwrap();
+        let judged = answer(&stranger.settings, &admitted);
+        assert_eq!(judged["accepted"], false);
+        assert!(
+            judged["message"].as_str().unwrap().starts_with(&format!(
+                "daprd runs \"{image}\", but the policy now injects"
+            )),
+            "{judged}"
+        );
+    }
+}
+
+/// If a revision's selector were widened to overlap another's, the API server would call both
+/// injecting webhooks in the order of their names: the first injects, and the second finds
+/// daprd and leaves the Pod alone. So the policy whose name sorts first wins.
+#[test]
+fn overlapping_revisions_would_leave_the_pod_to_the_first_by_name() {
+    let hooks = webhooks_of(&REVISIONS);
+    let mut request = shop_pod();
+    let mut overlapping: Vec<&Webhook> = hooks
+        .iter()
+        .filter(|h| h.mutating && h.name.starts_with("dapr-inject-"))
+        .collect();
+    overlapping.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(
+        overlapping
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect::<Vec<_>>(),
+        ["dapr-inject-1-17", "dapr-inject-1-18"]
+    );
+    let first = answer(&overlapping[0].settings, &request);
+    request["object"] = first["mutated_object"].clone();
+    let second = answer(&overlapping[1].settings, &request);
+    assert_eq!(second["accepted"], true);
+    assert!(second["mutated_object"].is_null(), "{second}");
+    assert_eq!(
+        daprd_image(&request["object"]),
+        "ghcr.io/dapr/daprd:1.17.13"
+    );
+}
+
+/// The revisions are the shipped policies with another selector and release: the same rules,
+/// conditions and grants, so that everything tested of those holds for each revision.
+#[test]
+fn the_revisions_keep_the_shipped_rules_conditions_and_grants() {
+    let shipped = webhooks();
+    for hook in webhooks_of(&REVISIONS[..2]) {
+        let model = shipped
+            .iter()
+            .find(|h| h.mutating == hook.mutating)
+            .unwrap();
+        assert_eq!(hook.rules, model.rules, "{}", hook.name);
+        assert_eq!(hook.expressions, model.expressions, "{}", hook.name);
+        assert_eq!(hook.grants, model.grants, "{}", hook.name);
+        let mut settings = hook.settings.clone();
+        let revision = settings.as_object_mut().unwrap();
+        revision.remove("daprVersion");
+        revision.remove("sidecarImage");
+        let mut model_settings = model.settings.clone();
+        model_settings
+            .as_object_mut()
+            .unwrap()
+            .remove("sidecarImage");
+        assert_eq!(settings, model_settings, "{}", hook.name);
     }
 }

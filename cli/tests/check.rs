@@ -334,8 +334,8 @@ shop        Job migrate         0    0         1       0       0             0  
 shop        (namespace)         0    0         7       0       0             0          0                   0               0            6
 TOTAL                           0    0         7       0       0             0          0                   0               0            6
 
-IMAGE                       PODS
-ghcr.io/dapr/daprd:1.18.3   7
+IMAGE                       RELEASE   PODS
+ghcr.io/dapr/daprd:1.18.3   1.18      7
 "
     );
 }
@@ -370,7 +370,10 @@ fn the_summarys_counts_are_the_per_pod_statuses() {
         by_workload,
         per_pod["pods"].as_array().unwrap().len() as u64
     );
-    assert_eq!(summary["images"], json!({"ghcr.io/dapr/daprd:1.18.3": 7}));
+    assert_eq!(
+        summary["images"],
+        json!([{"release": "1.18", "image": "ghcr.io/dapr/daprd:1.18.3", "pods": 7}])
+    );
 }
 
 /// Issue 27 in `check`: a running Pod's traps and a listed workload's misplaced annotations
@@ -456,5 +459,48 @@ fn a_listing_with_its_namespaces_judges_pods_with_their_defaults() {
             .contains("--log-level: \"debug\", now \"info\""),
         "{}",
         without.stdout
+    );
+}
+
+/// Issue 29: in a cluster with two revisions, the summary shows which release each image
+/// belongs to, so a canary namespace's Pods are told apart from the default's.
+#[test]
+fn the_summary_names_the_release_of_each_revisions_image() {
+    let inject = |settings: &str, name: &str| {
+        let file = std::env::temp_dir().join(format!("dapr-inject-revision-{name}.json"));
+        std::fs::write(&file, settings).unwrap();
+        let pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": name, "annotations": {"dapr.io/enabled": "true", "dapr.io/app-id": name}},
+            "spec": {"containers": [{"name": name, "image": "ghcr.io/example/app:1.0.0"}]}});
+        let run = dapr_inject(
+            &[
+                "--trust-anchors",
+                &support::trust_anchors(),
+                "--settings",
+                file.to_str().unwrap(),
+                "--output-format",
+                "json",
+                "-",
+            ],
+            &pod.to_string(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str::<Value>(&run.stdout).unwrap()
+    };
+    let canary = inject(
+        r#"{"daprVersion": "1.17", "sidecarImage": "ghcr.io/dapr/daprd:1.17.13"}"#,
+        "canary",
+    );
+    let stable = inject("{}", "stable");
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": [canary, stable]});
+    let output = dapr_inject(&["check", "--summary", "-"], &list.to_string());
+    assert!(
+        output.stdout.ends_with(
+            "IMAGE                        RELEASE   PODS\n\
+             ghcr.io/dapr/daprd:1.17.13   1.17      1\n\
+             ghcr.io/dapr/daprd:1.18.3    1.18      1\n"
+        ),
+        "{}",
+        output.stdout
     );
 }
