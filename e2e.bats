@@ -335,11 +335,12 @@ yaml_to_json() {
   scaffold=$(echo "${output}" | yaml_to_json)
   example=$(yaml_to_json < examples/cluster-admission-policy.yaml)
   echo "scaffold = ${scaffold}"
-  # The example leaves out Secret, which only daprVersion 0.11 reads.
+  # The example leaves out Secret and Namespace, read only under daprVersion 0.11 and
+  # namespaceDefaults, which its settings leave off.
   jq -en --argjson s "${scaffold}" --argjson e "${example}" '
     $s.kind == $e.kind and $s.metadata == $e.metadata and $s.spec.rules == $e.spec.rules
     and $s.spec.mutating == $e.spec.mutating and $s.spec.backgroundAudit == $e.spec.backgroundAudit
-    and ([$s.spec.contextAwareResources[] | select(.kind != "Secret")] | sort) == ($e.spec.contextAwareResources | sort)
+    and ([$s.spec.contextAwareResources[] | select(.kind != "Secret" and .kind != "Namespace")] | sort) == ($e.spec.contextAwareResources | sort)
     and $s.spec.matchConditions == null and ($e.spec.matchConditions | length) == 1'
 }
 
