@@ -446,15 +446,9 @@ fn a_namespace_document_gives_its_defaults_to_the_pods_in_it() {
         )
     );
     let orders = &documents(&run.stdout)[1];
-    let args: Vec<&str> = orders["spec"]["template"]["spec"]["containers"][1]["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let at = args.iter().position(|a| *a == "--log-level").unwrap();
-    assert_eq!(args[at + 1], "warn");
-    assert!(args.contains(&"--enable-api-logging=true"));
+    let args = daprd_args(orders);
+    assert_eq!(flag_value(&args, "--log-level"), "warn");
+    assert!(args.iter().any(|a| a == "--enable-api-logging=true"));
     // The Namespace's annotations are defaults for the sidecar, never written into the Pod.
     assert_eq!(
         orders["spec"]["template"]["metadata"]["annotations"],
@@ -479,13 +473,21 @@ fn namespace_annotations_from_a_file_turn_namespace_defaults_on() {
         run.stderr
     );
     let cart = &documents(&run.stdout)[0];
-    let args = &cart["spec"]["template"]["spec"]["containers"][1]["args"];
-    let args: Vec<&str> = args
-        .as_array()
-        .unwrap()
+    assert_eq!(flag_value(&daprd_args(cart), "--log-level"), "debug");
+}
+
+/// The args of a Deployment's daprd, the template's second container.
+fn daprd_args(deployment: &Value) -> Vec<String> {
+    let daprd = &deployment["spec"]["template"]["spec"]["containers"][1];
+    assert_eq!(daprd["name"], "daprd");
+    serde_json::from_value(daprd["args"].clone()).unwrap()
+}
+
+/// The value after `flag` in daprd's args.
+fn flag_value<'a>(args: &'a [String], flag: &str) -> &'a str {
+    let at = args
         .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let at = args.iter().position(|a| *a == "--log-level").unwrap();
-    assert_eq!(args[at + 1], "debug");
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("no {flag}"));
+    &args[at + 1]
 }
