@@ -360,6 +360,12 @@ fn with_namespaces(
 ) -> Result<(Settings, Namespaces), Vec<String>> {
     let mut namespaces = Namespaces::default();
     if let Some(file) = file {
+        if file == Path::new("-") {
+            return Err(vec![
+                "error: --namespace-annotations needs a file; standard input is for the manifests"
+                    .to_owned(),
+            ]);
+        }
         add_namespaces(
             &mut namespaces,
             &read_inputs(&[file.to_path_buf()], false, &mut std::io::empty())?,

@@ -408,7 +408,8 @@ fn a_listing_names_the_traps_of_its_pods_and_workloads() {
 }
 
 /// Issue 29 in `check`: the listing's Namespaces give their defaults, so a Pod injected with
-/// them is ok; without its Namespace the same Pod is drift, with a warning saying why.
+/// them is ok; without its Namespace it is judged by image and app id, with a warning saying
+/// why; without the setting its sidecar looks injected under other settings.
 #[test]
 fn a_listing_with_its_namespaces_judges_pods_with_their_defaults() {
     let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
@@ -446,19 +447,26 @@ fn a_listing_with_its_namespaces_judges_pods_with_their_defaults() {
         with.stderr,
         "warning: <stdin> document 1 item 2 (shop/orders): dapr.io/log-level: \"debug\" from Namespace shop (namespaceDefaults)\n"
     );
-    let without = dapr_inject(&["check", "--settings", settings, "-"], &list(vec![pod]));
-    assert_eq!(without.code, 1);
+    // Without its Namespace the Pod is judged by image and app id only, and told why.
+    let without = dapr_inject(
+        &["check", "--settings", settings, "-"],
+        &list(vec![pod.clone()]),
+    );
+    assert_eq!(without.code, 0, "{}", without.stderr);
     assert!(
         without.stderr.starts_with("warning: <stdin> document 1 item 1 (shop/orders): dapr.io/*: defaults of Namespace \"shop\" not applied: no Namespace shop given"),
         "{}",
         without.stderr
     );
+    // Without namespaceDefaults the same Pod looks injected under other settings.
+    let plain = dapr_inject(&["check", "-"], &list(vec![pod]));
+    assert_eq!(plain.code, 1);
     assert!(
-        without
+        plain
             .stdout
             .contains("--log-level: \"debug\", now \"info\""),
         "{}",
-        without.stdout
+        plain.stdout
     );
 }
 

@@ -1,7 +1,7 @@
 //! `namespaceDefaults`: the `dapr.io/*` annotations of a Pod's Namespace, as defaults under
 //! the Pod's own, as Linkerd copies `config.linkerd.io/*` from a Namespace. The Namespace is
-//! read once, only for a Pod that will be injected (or judged), and its `dapr.io/enabled` is
-//! never inherited: a namespace owner must not turn injection on for other teams' Pods.
+//! read once, only for a Pod that will be injected (or judged); its `dapr.io/enabled`,
+//! `dapr.io/app-id` and `dapr.io/sidecar-image` are never inherited ([`NOT_INHERITED`]).
 
 use serde_json::{Map, Value};
 
@@ -11,6 +11,11 @@ use crate::base::problem::{Problem, name, quote};
 use crate::cluster::{Cluster, namespace_request};
 use crate::settings::Settings;
 
+/// What a Namespace never gives its Pods. A namespace owner must not be able to turn
+/// injection on for another team's Pods, hand them a daprd image of their own (it receives
+/// the Pod's Sentry identity token), or give every Pod one app id.
+pub const NOT_INHERITED: [&str; 3] = [keys::enabled, keys::app_id, keys::sidecar_image];
+
 /// What the SDK puts before the host's error text.
 const HOST_ERROR_PREFIX: &str = "Callback evaluation failure: ";
 
@@ -19,6 +24,8 @@ const HOST_ERROR_PREFIX: &str = "Callback evaluation failure: ";
 pub struct Inherited {
     pub values: Map<String, Value>,
     pub problems: Vec<Problem>,
+    /// The Namespace could not be read: the Pod is judged without its defaults.
+    pub unread: bool,
 }
 
 impl Inherited {
@@ -79,6 +86,7 @@ pub fn inherited(
                     name(namespace)
                 ),
             ));
+            inherited.unread = true;
             return inherited;
         }
     };
@@ -86,7 +94,10 @@ pub fn inherited(
         .pointer("/metadata/annotations")
         .and_then(Value::as_object);
     for (key, value) in annotations.into_iter().flatten() {
-        if key.starts_with(PREFIX) && key != keys::enabled && !own.contains_key(key) {
+        if key.starts_with(PREFIX)
+            && !NOT_INHERITED.contains(&key.as_str())
+            && !own.contains_key(key)
+        {
             let shown = value.as_str().map_or_else(|| to_text(value), quote);
             inherited.problems.push(Problem::advice(
                 key,

@@ -1,8 +1,9 @@
 //! Verify mode: the same rules that inject, used to judge. A Pod that asks for Dapr must have
 //! the daprd sidecar inject mode would give it today: present, with today's image, serving the
 //! Pod's app id, put there by the injector, and otherwise as injection would build it now
-//! (`drift.rs`). Nothing is changed and nothing is looked up, so Kubewarden's audit scanner
-//! can send every Pod of the cluster through it cheaply.
+//! (`drift.rs`). Nothing is changed and nothing is looked up but, under `namespaceDefaults`,
+//! the Pod's Namespace, so Kubewarden's audit scanner can send every Pod of the cluster
+//! through it cheaply.
 
 use serde_json::{Map, Value};
 
@@ -165,7 +166,12 @@ pub fn verify_pod(
         });
         return report;
     };
+    // Without its Namespace's defaults the sidecar cannot be judged beyond image and app id.
+    let judge_drift = !inherited.unread;
     report.finding = judge(&view, &daprd, expected, settings, &report.owner).or_else(|| {
+        if !judge_drift {
+            return None;
+        }
         let from_owner = request.id_from_owner(settings);
         drift::find(
             &pod,

@@ -15,7 +15,7 @@ pub struct ContainerView {
     pub env_names: Vec<String>,
     pub mount_names: Vec<String>,
     pub mount_paths: Vec<String>,
-    /// Its `ports[].containerPort`.
+    /// Its TCP `ports[].containerPort`.
     pub ports: Vec<i64>,
 }
 
@@ -115,12 +115,18 @@ impl fmt::Display for PodError {
 pub const OS_NAME_KEY: &str = "name";
 pub const NODE_SELECTOR_OS_KEY: &str = "kubernetes.io/os";
 
-/// `containerPort` of each port: one reader for the text and the `Value` paths.
+/// `containerPort` of each TCP port (daprd listens on TCP only; `protocol` defaults to TCP):
+/// one reader for the text and the `Value` paths.
 pub(super) fn port_numbers(ports: &Value) -> Vec<i64> {
     ports
         .as_array()
         .into_iter()
         .flatten()
+        .filter(|port| {
+            port.get("protocol")
+                .and_then(Value::as_str)
+                .is_none_or(|p| p == "TCP")
+        })
         .filter_map(|port| port.get("containerPort").and_then(Value::as_i64))
         .collect()
 }

@@ -291,7 +291,7 @@ settings! {
         "namespaceDefaults", ALL,
         default r#"`false`"#,
         dapr r#"none"#,
-        doc r#"the `dapr.io/*` annotations of a Pod's Namespace are defaults for it, the Pod's own winning, each named in a warning and in the audit annotation `namespace-defaults`; the Namespace is read (one lookup, `contextAwareResources` v1 Namespace) only for Pods that will be injected, and its `dapr.io/enabled` never enables injection ([docs/revisions.md](docs/revisions.md#namespace-defaults))"#;
+        doc r#"the `dapr.io/*` annotations of a Pod's Namespace are defaults for it, the Pod's own winning, each named in a warning and in the audit annotation `namespace-defaults`; the Namespace is read (one lookup, `contextAwareResources` v1 Namespace) only for Pods that will be injected; its `dapr.io/enabled`, `dapr.io/app-id` and `dapr.io/sidecar-image` are never inherited ([docs/revisions.md](docs/revisions.md#namespace-defaults))"#;
     dapr_version: DaprVersion = DaprVersion::V1_18;
         "daprVersion", ALL,
         default r#"`"1.18"`"#,

@@ -109,11 +109,18 @@ pub fn check(view: &PodView, annotations: &DaprAnnotations, native: bool) -> Vec
 fn collisions(view: &PodView, app_port: i32, ports: &[DaprdPort], problems: &mut Vec<Problem>) {
     for (at, port) in ports.iter().enumerate() {
         if let Some(first) = ports.iter().take(at).find(|p| p.port == port.port) {
+            // Blame the annotation the Pod sets, not the default it collides with.
+            let sets = |p: &DaprdPort| view.annotations.contains_key(p.key);
+            let (blamed, other) = if sets(first) && !sets(port) {
+                (first, port)
+            } else {
+                (port, first)
+            };
             problems.push(Problem::invalid(
-                port.key,
+                blamed.key,
                 format!(
                     "{} is also daprd's {} port; daprd cannot listen twice; choose another",
-                    port.port, first.serves
+                    blamed.port, other.serves
                 ),
             ));
         }
@@ -160,6 +167,10 @@ fn mesh_of(view: &PodView) -> Option<Mesh> {
         })
     };
     let (istio, _) = MESHES.split_first()?;
+    // An explicit "false" wins over a revision label, as in Istio's injector.
+    if says(istio.inject.0, &["false"]) {
+        return None;
+    }
     MESHES
         .into_iter()
         .find(|mesh| named(mesh.proxy) || says(mesh.inject.0, mesh.inject.1))

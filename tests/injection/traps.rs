@@ -50,6 +50,8 @@ fn warnings_of(pod: Value, settings: &Settings) -> Vec<String> {
     &["dapr.io/app-port: 9090 is daprd's metrics port; the app cannot listen there too; choose another"])]
 #[case::two_annotations_on_one_port(json!({"dapr.io/grpc-port": "7000", "dapr.io/internal-grpc-port": "7000"}), &[],
     &["dapr.io/internal-grpc-port: 7000 is also daprd's gRPC port; daprd cannot listen twice; choose another"])]
+#[case::the_annotation_set_is_blamed_not_the_default(json!({"dapr.io/grpc-port": "9090"}), &[],
+    &["dapr.io/grpc-port: 9090 is also daprd's metrics port; daprd cannot listen twice; choose another"])]
 fn ports_daprd_shares_are_named_with_the_annotation_that_moves_them(
     #[case] annotations: Value,
     #[case] ports: &[i64],
@@ -60,6 +62,24 @@ fn ports_daprd_shares_are_named_with_the_annotation_that_moves_them(
         &Settings::default(),
     );
     assert_eq!(warnings, expected);
+}
+
+#[test]
+fn a_udp_port_is_no_collision_since_daprd_listens_on_tcp() {
+    let mut udp = pod(json!({}), json!({}), json!({}), &[]);
+    udp["spec"]["containers"][0]["ports"] = json!([{"containerPort": 3500, "protocol": "UDP"}]);
+    assert!(warnings_of(udp, &Settings::default()).is_empty());
+}
+
+#[test]
+fn an_explicit_no_to_istio_wins_over_its_revision_label() {
+    let opted_out = pod(
+        json!({"sidecar.istio.io/inject": "false", "dapr.io/enable-native-sidecar": "true"}),
+        json!({"istio.io/rev": "1-26"}),
+        json!({}),
+        &[],
+    );
+    assert!(warnings_of(opted_out, &Settings::default()).is_empty());
 }
 
 #[test]
