@@ -491,3 +491,17 @@ fn flag_value<'a>(args: &'a [String], flag: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {flag}"));
     &args[at + 1]
 }
+
+#[test]
+fn namespace_annotations_from_standard_input_is_refused_saying_why() {
+    let run = inject(&[
+        "--namespace-annotations",
+        "-",
+        &manifests("samples/cart.yaml"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: --namespace-annotations needs a file; standard input is for the manifests\n"
+    );
+}
