@@ -154,9 +154,9 @@ pub fn verify_pod(
         Some(Err(error)) => return unreadable(&error.to_string()),
         None => view,
     };
-    report.problems = sidecar::traps_of(&view, settings);
+    let mut expected = sidecar::expected(&view, request.id_from_owner(settings), settings);
+    report.problems = std::mem::take(&mut expected.traps);
     inherited.said(&mut report.problems, namespace);
-    let expected = sidecar::expected(&view, request.id_from_owner(settings), settings);
     report.app_id.clone_from(&expected.app_id);
     let Some((container, daprd)) = daprd_of(&pod, settings) else {
         report.status = Status::Missing;

@@ -66,46 +66,40 @@ pub fn plan(
 }
 
 /// What inject mode gives a Pod's daprd, decided without the cluster: verify mode holds the
-/// running sidecar to it.
+/// running sidecar to it, and repeats the traps of the running Pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
     pub app_id: String,
     pub image: String,
+    /// The traps of the Pod as it runs: daprd's ports and the Pod's network, mesh and OS,
+    /// judged as at injection. Dapr 0.11's layout is not judged.
+    pub traps: Vec<Problem>,
 }
 
-/// The app id and image inject mode would give the Pod today. `from_owner` as for [`inject`].
+/// The app id and image inject mode would give the Pod today, and its traps. `from_owner` as
+/// for [`inject`].
 pub fn expected(view: &PodView, from_owner: bool, settings: &Settings) -> Expected {
     match profiles::layout(settings.dapr_version) {
         Layout::V0_11 => Expected {
             app_id: v0_11::app_id_of(view),
             image: settings.sidecar_image.clone(),
+            traps: Vec::new(),
         },
         Layout::Current => {
             // Verify judges the sidecar, not the annotations: their warnings came at injection.
             let mut ignored = Vec::new();
             let (known, _) = profiles::known_annotations(settings.dapr_version, &view.annotations);
             let annotations = DaprAnnotations::parse(&known, &mut ignored);
+            let native = view.has_init_container_named(crate::base::dapr::SIDECAR_CONTAINER_NAME);
             Expected {
                 app_id: app_id::resolve(&annotations, view, from_owner, &mut ignored),
+                traps: traps::check(view, &annotations, native),
                 image: annotations
                     .sidecar_image
                     .unwrap_or_else(|| settings.sidecar_image.clone()),
             }
         }
     }
-}
-
-/// The traps of a Pod as it runs (verify mode): daprd's ports and the Pod's network, mesh and
-/// OS, judged as at injection. Dapr 0.11's layout is not judged.
-pub fn traps_of(view: &PodView, settings: &Settings) -> Vec<Problem> {
-    if profiles::layout(settings.dapr_version) == Layout::V0_11 {
-        return Vec::new();
-    }
-    let mut ignored = Vec::new();
-    let (known, _) = profiles::known_annotations(settings.dapr_version, &view.annotations);
-    let annotations = DaprAnnotations::parse(&known, &mut ignored);
-    let native = view.has_init_container_named(crate::base::dapr::SIDECAR_CONTAINER_NAME);
-    traps::check(view, &annotations, native)
 }
 
 /// The annotations this release reads, with its probe defaults, and a warning for each key
