@@ -4,7 +4,7 @@
 
 use dapr_sidecar_injector::{
     NAMESPACE_KIND, POD_KIND, Report, SIDECAR_CONTAINER_NAME, Settings, Status, TRUST_ANCHORS_ENV,
-    WORKLOADS, misplaced_annotations, verify_manifest_pod, workload_kinds,
+    misplaced_annotations, verify_manifest_pod, workload_kinds,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -117,18 +117,9 @@ impl CheckReport {
 
     /// A workload of the listing with `dapr.io/` annotations on itself instead of its Pods.
     fn warn_misplaced(&mut self, object: &Value, kind: &str, place: &Place) {
-        let Some(workload) = WORKLOADS.iter().find(|w| w.kind == kind) else {
-            return;
-        };
-        let template = workload
-            .template
-            .iter()
-            .try_fold(object, |node, key| node.get(key))
-            .and_then(|t| t.pointer("/metadata/annotations"))
-            .and_then(Value::as_object);
         let name = object.pointer("/metadata/name").and_then(Value::as_str);
         let shown = format!("{kind} {}", name.unwrap_or("<no name>"));
-        for problem in misplaced_annotations(kind, &shown, object, template) {
+        for problem in misplaced_annotations(kind, &shown, object) {
             let warning = problem.to_warning();
             self.warnings.push(format!("{}: {warning}", place.text));
         }

@@ -158,7 +158,7 @@ pub fn transform_object(
         }
     };
     if kind != POD_KIND && matches!(context.action, Action::Inject { .. }) {
-        warn_misplaced(object, kind, &named, &json, &label, report);
+        warn_misplaced(object, kind, &named, &label, report);
     }
     let pod = match context.action {
         Action::Uninject => uninject(json, &named, report),
@@ -175,20 +175,10 @@ pub fn transform_object(
 
 /// `dapr.io/` annotations on the workload itself, which Dapr never reads, as the policy warns
 /// when the workload is applied.
-fn warn_misplaced(
-    object: &Node,
-    kind: &str,
-    named: &Named<'_>,
-    template: &Value,
-    label: &str,
-    report: &mut Report,
-) {
-    let template = template
-        .pointer("/metadata/annotations")
-        .and_then(Value::as_object);
+fn warn_misplaced(object: &Node, kind: &str, named: &Named<'_>, label: &str, report: &mut Report) {
     let workload = object.to_json().unwrap_or(Value::Null);
     let shown = format!("{kind} {}", named.name);
-    for problem in misplaced_annotations(kind, &shown, &workload, template) {
+    for problem in misplaced_annotations(kind, &shown, &workload) {
         report
             .warnings
             .push(format!("warning: {label}: {}", problem.to_warning()));

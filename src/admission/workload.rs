@@ -106,8 +106,7 @@ pub fn check(
         Ok(pod) => pod,
         Err(what) => return unreadable(&named, &what),
     };
-    let template = pod.pointer(ANNOTATIONS).and_then(Value::as_object);
-    let misplaced = misplaced_annotations(admission.kind, &named.shown, &workload, template);
+    let misplaced = misplaced_annotations(admission.kind, &named.shown, &workload);
     let with_misplaced = |problems: Vec<Problem>| {
         let all = misplaced.iter().cloned().chain(problems).collect();
         Verdict::accept(Skip::Workload, all)
@@ -142,27 +141,30 @@ const ANNOTATIONS: &str = "/metadata/annotations";
 
 /// `dapr.io/` keys on a workload's own metadata, where Dapr never looks, while its pod
 /// template has none of them (dapr/dapr#4932): one warning per key, naming where it belongs.
-/// `shown`: the workload as messages name it.
-pub fn misplaced_annotations(
-    kind: &str,
-    shown: &str,
-    workload: &Value,
-    template: Option<&Map<String, Value>>,
-) -> Vec<Problem> {
+/// `shown`: the workload as messages name it. Any other kind has no template: nothing.
+pub fn misplaced_annotations(kind: &str, shown: &str, workload: &Value) -> Vec<Problem> {
     let own = workload.pointer(ANNOTATIONS).and_then(Value::as_object);
     let misplaced: Vec<&String> = own
         .into_iter()
         .flat_map(Map::keys)
         .filter(|key| key.starts_with(PREFIX))
         .collect();
+    let Some(template_path) = WORKLOADS
+        .iter()
+        .find(|w| w.kind == kind)
+        .map(|w| w.template)
+    else {
+        return Vec::new();
+    };
+    let template = object_at(workload, template_path)
+        .ok()
+        .and_then(|t| t.get("metadata"))
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object);
     if template.is_some_and(|t| misplaced.iter().any(|key| t.contains_key(*key))) {
         return Vec::new();
     }
-    let path = WORKLOADS
-        .iter()
-        .find(|w| w.kind == kind)
-        .map_or(TEMPLATE, |w| w.template)
-        .join(".");
+    let path = template_path.join(".");
     let (kind, name) = shown.split_once(' ').unwrap_or((shown, ""));
     misplaced
         .into_iter()
