@@ -397,7 +397,10 @@ fn transform(
 ) -> Done {
     let paths: Vec<PathBuf> = io.filename.iter().chain(&io.files).cloned().collect();
     let inputs = read_inputs(&paths, io.recursive, stdin)?;
-    add_namespaces(&mut context.namespaces, &inputs)?;
+    // The input's Namespaces, read only when their defaults are used.
+    if context.settings.namespace_defaults {
+        add_namespaces(&mut context.namespaces, &inputs)?;
+    }
     let context = &context;
     let mut report = manifest::Report::default();
     let stream = output::transform_inputs(&inputs, context, &mut report, &mut |report| {
@@ -424,6 +427,24 @@ fn read_inputs(
 ) -> Result<Vec<input::Input>, Vec<String>> {
     read_all(paths, recursive, stdin)
         .map_err(|errors| errors.into_iter().map(|e| format!("error: {e}")).collect())
+}
+
+/// Every document of `inputs` as JSON, with its place; read once.
+fn objects_of(
+    inputs: &[input::Input],
+) -> Result<Vec<(manifest::Place, serde_json::Value)>, Vec<String>> {
+    let mut objects = Vec::new();
+    for input in inputs {
+        for document in input.documents()? {
+            let place = manifest::Place::document(&input.name, document.number);
+            let json = document
+                .node
+                .to_json()
+                .map_err(|e| vec![format!("error: {}: {e}", place.text)])?;
+            objects.push((place, json));
+        }
+    }
+    Ok(objects)
 }
 
 /// `check`: the report, or the lines to print on standard error. A Pod without the right
@@ -457,23 +478,20 @@ fn check_all(
     }
     let (settings, mut namespaces) =
         with_namespaces(settings, args.namespace_annotations.as_deref())?;
-    let inputs = read_inputs(&files, false, stdin)?;
-    add_namespaces(&mut namespaces, &inputs)?;
+    let objects = objects_of(&read_inputs(&files, false, stdin)?)?;
+    // The listing's Namespaces first: a Pod may come before its Namespace.
+    if settings.namespace_defaults {
+        for (_, object) in &objects {
+            namespaces.add(object);
+        }
+    }
     let mut report = check::CheckReport {
         roots,
         namespaces,
         ..check::CheckReport::default()
     };
-    for input in &inputs {
-        let documents = input.documents()?;
-        for document in &documents {
-            let place = manifest::Place::document(&input.name, document.number);
-            let json = document
-                .node
-                .to_json()
-                .map_err(|e| error(format!("{}: {e}", place.text)))?;
-            report.add(&json, &place, &settings);
-        }
+    for (place, object) in &objects {
+        report.add(object, place, &settings);
     }
     for warning in &report.warnings {
         let _ = writeln!(stderr, "warning: {warning}");
