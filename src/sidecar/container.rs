@@ -133,18 +133,13 @@ fn startup_probe(annotations: &DaprAnnotations) -> Probe {
         .checked_div(period)
         .unwrap_or(budget)
         .max(1);
-    Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(OUTBOUND_HEALTHZ_PATH.to_owned()),
-            port: IntOrString::Int(SIDECAR_PUBLIC_PORT),
-            ..Default::default()
-        }),
-        initial_delay_seconds: Some(annotations.readiness_probe_delay_seconds),
-        timeout_seconds: Some(annotations.readiness_probe_timeout_seconds),
-        period_seconds: Some(period),
-        failure_threshold: Some(threshold),
-        ..Default::default()
+    let mut probe = readiness_probe(annotations);
+    if let Some(get) = &mut probe.http_get {
+        get.path = Some(OUTBOUND_HEALTHZ_PATH.to_owned());
     }
+    probe.period_seconds = Some(period);
+    probe.failure_threshold = Some(threshold);
+    probe
 }
 
 fn liveness_probe(annotations: &DaprAnnotations) -> Probe {
