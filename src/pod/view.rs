@@ -267,6 +267,11 @@ impl PodView {
         self.init_container_names.iter().any(|n| n == name)
     }
 
+    /// A container or init container of that name.
+    pub fn has_container_named(&self, name: &str) -> bool {
+        self.has_app_container_named(name) || self.has_init_container_named(name)
+    }
+
     pub fn has_volume(&self, name: &str) -> bool {
         self.volume_names.iter().any(|v| v == name)
     }

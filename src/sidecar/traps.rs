@@ -158,7 +158,6 @@ fn collisions(view: &PodView, app_port: i32, ports: &[DaprdPort], problems: &mut
 
 /// The mesh whose proxy the Pod has or asks for.
 fn mesh_of(view: &PodView) -> Option<Mesh> {
-    let named = |name| view.has_app_container_named(name) || view.has_init_container_named(name);
     let says = |key: &str, values: &[&str]| {
         [&view.annotations, &view.labels].into_iter().any(|map| {
             map.get(key)
@@ -173,7 +172,7 @@ fn mesh_of(view: &PodView) -> Option<Mesh> {
     }
     MESHES
         .into_iter()
-        .find(|mesh| named(mesh.proxy) || says(mesh.inject.0, mesh.inject.1))
+        .find(|mesh| view.has_container_named(mesh.proxy) || says(mesh.inject.0, mesh.inject.1))
         .or_else(|| {
             view.labels
                 .contains_key(ISTIO_REVISION_LABEL)
@@ -207,8 +206,7 @@ fn mesh(
         .iter()
         .take_while(|name| *name != SIDECAR_CONTAINER_NAME)
         .any(|name| name == proxy);
-    let to_come_native = !view.has_app_container_named(proxy)
-        && !view.has_init_container_named(proxy)
+    let to_come_native = !view.has_container_named(proxy)
         && view
             .annotations
             .get(mesh.native)
