@@ -16,8 +16,18 @@ use crate::settings::Settings;
 /// the Pod's Sentry identity token), or give every Pod one app id.
 pub const NOT_INHERITED: [&str; 3] = [keys::enabled, keys::app_id, keys::sidecar_image];
 
-/// What the SDK puts before the host's error text.
-const HOST_ERROR_PREFIX: &str = "Callback evaluation failure: ";
+/// What the SDK puts before the host's own words, and what the host puts before a failed
+/// lookup's (policy-evaluator 1.35, `runtimes/callback.rs`).
+const HOST_ERROR_PREFIX: &str = "Host error: ";
+const CALLBACK_FAILURE_PREFIX: &str = "Callback evaluation failure: ";
+
+/// The host's own words, without the prefixes, so that they fit the warning: a lookup the
+/// policy may not make ("Policy has not been granted access to Kubernetes v1/Namespace
+/// resources…") or one the API server refused ("namespaces \"shop\" is forbidden…").
+fn host_cause(error: &str) -> &str {
+    let words = error.rsplit(HOST_ERROR_PREFIX).next().unwrap_or_default();
+    words.strip_prefix(CALLBACK_FAILURE_PREFIX).unwrap_or(words)
+}
 
 /// What a Pod inherits: the values, and a warning for each (or for a failed lookup).
 #[derive(Debug, Clone, Default)]
@@ -77,8 +87,7 @@ pub fn inherited(
     let found = match cluster.get_resource(&namespace_request(namespace)) {
         Ok(found) => found,
         Err(error) => {
-            // The host's own words, without the SDK's prefix, so that they fit the warning.
-            let cause = error.rsplit(HOST_ERROR_PREFIX).next().unwrap_or_default();
+            let cause = host_cause(&error);
             inherited.problems.push(Problem::advice(
                 &format!("{PREFIX}*"),
                 format!(
@@ -107,4 +116,30 @@ pub fn inherited(
         }
     }
     inherited
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_cause;
+
+    #[test]
+    fn a_host_error_is_shown_in_the_hosts_own_words() {
+        let sdk = "error invoking host capability kubernetes.get_resource: Host error: ";
+        assert_eq!(
+            host_cause(&format!(
+                "{sdk}Policy has not been granted access to Kubernetes v1/Namespace resources. The violation has been reported."
+            )),
+            "Policy has not been granted access to Kubernetes v1/Namespace resources. The violation has been reported."
+        );
+        assert_eq!(
+            host_cause(&format!(
+                "{sdk}Callback evaluation failure: namespaces \"shop\" is forbidden"
+            )),
+            "namespaces \"shop\" is forbidden"
+        );
+        assert_eq!(
+            host_cause("no Namespace shop given"),
+            "no Namespace shop given"
+        );
+    }
 }
